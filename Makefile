@@ -1,0 +1,58 @@
+# Everything CI and a newcomer need. `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PY313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || ls /root/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -1)
+LAYER := .build/layer
+
+.PHONY: run test test-fast test-313 lint template openapi bench package clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/echelonx dev
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The quick part, also run on the Lambda runtime's Python (3.13) by .ci/run.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+test-313:
+	@if [ -z "$(PY313)" ]; then echo "No Python 3.13 found: skipping the 3.13 run"; exit 0; fi; \
+	$(PY313) -m venv .venv313 && .venv313/bin/python -m pip install -q --upgrade pip && \
+	.venv313/bin/python -m pip install -q -c constraints.txt -e '.[dev]' && \
+	.venv313/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check shared functions tests
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/echelonx template --check
+
+template: $(STAMP)
+	$(VENV)/bin/echelonx template
+
+openapi: $(STAMP)
+	$(VENV)/bin/echelonx openapi -o openapi.json
+
+bench: $(STAMP)
+	$(VENV)/bin/echelonx bench
+
+# The dependency layer for the template's runtime and architecture (python3.13, arm64), plus the
+# shared package without shared/local (the CLI and local runtime never ship).
+package: $(STAMP)
+	rm -rf $(LAYER) && mkdir -p $(LAYER)/python
+	$(PY) -m pip install -q --target $(LAYER)/python --platform manylinux2014_aarch64 \
+	  --implementation cp --python-version 3.13 --only-binary=:all: -c constraints.txt -r layers/requirements.txt
+	cp -r shared $(LAYER)/python/shared && rm -rf $(LAYER)/python/shared/local
+	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
+	@echo "layer built in $(LAYER); now: sam build && sam deploy --guided"
+
+clean:
+	rm -rf $(VENV) .venv313 .build .echelonx

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.auth import service
+from shared.auth.models import LoginBody, TokenPair
+
+
+@operation("POST /auth/login", role=None, body=LoginBody, out=TokenPair, heavy=True)
+def handler(req, body):
+    """Exchange email and password (and a TOTP code when two-factor is on) for tokens."""
+    return service.login(body, req.source_ip)

@@ -1,0 +1,49 @@
+"""Turning results and errors into HTTP API v2 responses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class Response:
+    """An explicit answer when the default (200 with the returned body) is not it."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Exact in the JSON text: a Decimal of up to 15 significant digits (every amount we hold)
+        # has a float whose shortest repr is the same digits, and integral values go out as ints.
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(body: Any) -> str:
+    return json.dumps(body, default=_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def http(status: int, body: Any = None, headers: dict | None = None, content_type: str = "application/json") -> dict:
+    out_headers = {"content-type": content_type} if body is not None else {}
+    out_headers.update(headers or {})
+    return {
+        "statusCode": status,
+        "headers": out_headers,
+        "body": "" if body is None else dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def problem(error, instance: str, correlation_id: str) -> dict:
+    body = error.problem(instance)
+    body["correlation_id"] = correlation_id
+    headers = {"x-correlation-id": correlation_id, **error.headers}
+    return http(error.status, body, headers, content_type="application/problem+json")

@@ -1,0 +1,48 @@
+"""Decorators for functions that are not HTTP operations: the authorizer and event consumers.
+
+Like `operation`, each records a `FunctionSpec` from which `echelonx template` writes the
+function's entry (trigger included) in template.yaml.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from shared.api.spec import FunctionSpec
+from shared.api.telemetry import logger
+
+
+def _declare(kind: str, name: str, trigger: dict):
+    def wrap(fn):
+        spec = FunctionSpec(kind=kind, name=name, trigger=trigger, summary=(fn.__doc__ or "").strip())
+
+        @functools.wraps(fn)
+        def handler(event: dict, context: Any = None):
+            logger.append_keys(function=name)
+            return fn(event, context)
+
+        handler.spec = spec
+        return handler
+
+    return wrap
+
+
+def authorizer(name: str = "authorizer"):
+    """The HttpApi's Lambda authorizer (simple responses, payload format 2.0)."""
+    return _declare("authorizer", name, {})
+
+
+def queue_consumer(name: str, queue: str, batch_size: int = 10, batch_window_s: int = 0):
+    """An SQS consumer with partial batch responses; `queue` is the queue's logical id in template.yaml."""
+    return _declare("queue", name, {"queue": queue, "batch_size": batch_size, "batch_window_s": batch_window_s})
+
+
+def stream_consumer(name: str, batch_size: int = 100, retries: int = 5):
+    """A consumer of the table's DynamoDB stream (NEW_AND_OLD_IMAGES)."""
+    return _declare("stream", name, {"batch_size": batch_size, "retries": retries})
+
+
+def scheduled(name: str, expression: str):
+    """A function fired on a fixed EventBridge Scheduler expression (e.g. `rate(1 minute)`)."""
+    return _declare("schedule", name, {"expression": expression})

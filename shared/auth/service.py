@@ -1,0 +1,129 @@
+"""login, refreshToken, logout, and the authorizer's decision.
+
+Refresh tokens are opaque `<tenant>.<session>.<secret>` strings: the tenant and session locate the
+family item (tenant-first keys), the secret is stored only as a SHA-256 hash.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+
+from shared import clock
+from shared.auth import store
+from shared.auth.models import LoginBody, TokenPair
+from shared.errors import Forbidden, Locked, NotFound, Unauthenticated
+from shared.ids import new_id
+from shared.security import passwords, tokens
+from shared.users import store as users
+
+PLATFORM = "P"  # the tenant part of a super_admin's refresh token
+_BAD_CREDENTIALS = "email or password is wrong"
+_BAD_REFRESH = "refresh token is not valid"
+
+
+def login(body: LoginBody, source_ip: str | None = None) -> TokenPair:
+    """Check the password (and TOTP when on), counting failures per email whether or not the
+    account exists; five within 15 minutes lock the email for 15 minutes, with the same answer."""
+    throttle = store.throttle_for(body.email)
+    wait = store.locked_for_seconds(throttle)
+    if wait:
+        raise Locked(f"too many failed logins; try again in {wait} s", headers={"retry-after": str(wait)})
+    user = users.find_by_email(body.email)
+    if not passwords.verify_password(user.password_hash if user else None, body.password):
+        _fail(throttle, user)
+    if user.two_factor_enabled:
+        _check_second_factor(user, body.totp_code, throttle)
+    if user.status != "active":
+        raise Forbidden(f"this account is {user.status}")
+    store.clear(throttle)
+    users.record_login(user)
+    return _new_session(user)
+
+
+def _fail(throttle: store.LoginThrottle, user) -> None:
+    throttle = store.record_failure(throttle)
+    if user is not None:
+        users.record_failed_login(user)
+    wait = store.locked_for_seconds(throttle)
+    if wait:
+        raise Locked(f"too many failed logins; try again in {wait} s", headers={"retry-after": str(wait)})
+    raise Unauthenticated(_BAD_CREDENTIALS)
+
+
+def _check_second_factor(user, code: str | None, throttle) -> None:
+    from shared.security import totp
+
+    if not code:
+        raise Unauthenticated("a two-factor code is required", field="/body/totp_code")
+    if not totp.verify_for_user(user, code):
+        _fail(throttle, None)
+
+
+def refresh(refresh_token: str) -> TokenPair:
+    """Rotate: the presented token is replaced. A replaced token presented again revokes the family."""
+    session, secret = _session_of(refresh_token)
+    if session.current_hash != store.digest(secret):
+        if store.digest(secret) in (session.rotated_hashes or set()):
+            store.revoke(session, "reuse of a rotated refresh token")
+        raise Unauthenticated(_BAD_REFRESH)
+    try:
+        user = users.get(session.client_id, session.user_id)
+    except NotFound:
+        store.revoke(session, "user gone")
+        raise Unauthenticated(_BAD_REFRESH) from None
+    if user.status != "active":
+        store.revoke(session, f"user {user.status}")
+        raise Unauthenticated(_BAD_REFRESH)
+    new_secret = _secrets.token_urlsafe(32)
+    if not store.rotate(session, secret, new_secret):
+        raise Unauthenticated(_BAD_REFRESH)  # lost a race with a concurrent refresh
+    return _pair(user, session.id, new_secret)
+
+
+def logout(refresh_token: str) -> None:
+    """Revoke the token's family. Unknown or already revoked tokens answer the same (idempotent)."""
+    try:
+        session, secret = _session_of(refresh_token)
+    except Unauthenticated:
+        return
+    digest = store.digest(secret)
+    if digest == session.current_hash or digest in (session.rotated_hashes or set()):
+        store.revoke(session, "logout")
+
+
+def authorize(token: str) -> dict | None:
+    """The authorizer's decision: the claims handlers will see, or None to deny."""
+    try:
+        claims = tokens.verify_access_token(token)
+    except tokens.InvalidToken:
+        return None
+    session = store.get_session(claims.client_id, claims.session_id)
+    if session is None or session.revoked or session.user_id != claims.user_id:
+        return None
+    return {"user_id": claims.user_id, "role": claims.role, "client_id": claims.client_id or "",
+            "permissions": ",".join(claims.permissions), "session_id": claims.session_id}
+
+
+def _session_of(refresh_token: str) -> tuple[store.Session, str]:
+    parts = refresh_token.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise Unauthenticated(_BAD_REFRESH)
+    tenant, session_id, secret = parts
+    session = store.get_session(None if tenant == PLATFORM else tenant, session_id)
+    if session is None or session.revoked or (session.expires_at or 0) <= clock.now_s():
+        raise Unauthenticated(_BAD_REFRESH)
+    return session, secret
+
+
+def _new_session(user) -> TokenPair:
+    secret = _secrets.token_urlsafe(32)
+    session = store.Session(id=new_id(), client_id=user.client_id, user_id=user.id)
+    store.create_session(session, secret)
+    return _pair(user, session.id, secret)
+
+
+def _pair(user, session_id: str, secret: str) -> TokenPair:
+    access = tokens.issue_access_token(user.id, user.role, user.client_id, user.permissions or (), session_id)
+    refresh_token = f"{user.client_id or PLATFORM}.{session_id}.{secret}"
+    return TokenPair(access_token=access, refresh_token=refresh_token,
+                     expires_in=tokens.ACCESS_TOKEN_TTL_SECONDS, user=user.public())

@@ -1,0 +1,133 @@
+"""Auth items: login throttles (per email, known or not) and refresh-token sessions.
+
+A session is one refresh-token family: the item keeps the hash of the current token and of every
+token it replaced, so presenting a replaced token (a theft signal) revokes the whole family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.exceptions import UpdateError
+
+from shared import clock
+from shared.db.table import Item, platform_key, tenant_key
+
+MAX_FAILURES = 5
+LOCK_SECONDS = 15 * 60
+SESSION_SECONDS = 30 * 24 * 3600
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class LoginThrottle(Item, discriminator="LOGIN_THROTTLE"):
+    """Failed attempts for one email hash; platform-scoped because the email may belong to no one."""
+
+    email_hash = UnicodeAttribute()
+    failures = NumberAttribute(default=0)
+    locked_until = NumberAttribute(null=True)  # epoch ms
+
+    def keys(self):
+        return {"PK": platform_key("LOGIN", self.email_hash), "SK": "THROTTLE"}
+
+
+def throttle_for(email: str) -> LoginThrottle:
+    email_hash = digest(email.strip().lower())
+    try:
+        return LoginThrottle.get(platform_key("LOGIN", email_hash), "THROTTLE")
+    except LoginThrottle.DoesNotExist:
+        return LoginThrottle(email_hash=email_hash, failures=0)
+
+
+def record_failure(throttle: LoginThrottle) -> LoginThrottle:
+    """Count one failure atomically; the MAX_FAILURES-th within the window locks for LOCK_SECONDS."""
+    now_ms, now_s = clock.now_ms(), clock.now_s()
+    if is_stale(throttle, now_ms):
+        clear(throttle)
+        throttle = LoginThrottle(email_hash=throttle.email_hash, failures=0)
+    throttle.derive_keys()
+    throttle.update(actions=[  # update() refreshes the model from the item's new image
+        LoginThrottle.entity.set(LoginThrottle),
+        LoginThrottle.email_hash.set(throttle.email_hash),
+        LoginThrottle.failures.add(1),
+        LoginThrottle.expires_at.set(now_s + LOCK_SECONDS),
+    ])
+    if throttle.failures >= MAX_FAILURES and not throttle.locked_until:
+        throttle.update(actions=[LoginThrottle.locked_until.set(now_ms + LOCK_SECONDS * 1000),
+                                 LoginThrottle.expires_at.set(now_s + 2 * LOCK_SECONDS)])
+    return throttle
+
+
+def is_stale(throttle: LoginThrottle, now_ms: int) -> bool:
+    """A finished lock, or a failure window past its end: TTL deletes lazily, so we check ourselves."""
+    if throttle.locked_until:
+        return throttle.locked_until <= now_ms
+    return bool(throttle.expires_at) and throttle.expires_at * 1000 <= now_ms
+
+
+def locked_for_seconds(throttle: LoginThrottle) -> int:
+    if throttle.locked_until and not is_stale(throttle, clock.now_ms()):
+        return max(1, -(-(throttle.locked_until - clock.now_ms()) // 1000))
+    return 0
+
+
+def clear(throttle: LoginThrottle) -> None:
+    if throttle.failures or throttle.locked_until:
+        throttle.derive_keys()
+        throttle.delete()
+
+
+class Session(Item, discriminator="SESSION"):
+    """One refresh-token family."""
+
+    id = UnicodeAttribute()
+    client_id = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute()
+    current_hash = UnicodeAttribute()
+    rotated_hashes = UnicodeSetAttribute(null=True)
+    revoked = BooleanAttribute(default=False)
+    revoked_reason = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+    def keys(self):
+        scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
+        return {"PK": scope("SESSION", self.id), "SK": "SESSION"}
+
+
+def session_key(client_id: str | None, session_id: str) -> str:
+    return tenant_key(client_id, "SESSION", session_id) if client_id else platform_key("SESSION", session_id)
+
+
+def get_session(client_id: str | None, session_id: str) -> Session | None:
+    try:
+        return Session.get(session_key(client_id, session_id), "SESSION")
+    except Session.DoesNotExist:
+        return None
+
+
+def create_session(session: Session, token_secret: str) -> Session:
+    session.current_hash = digest(token_secret)
+    session.created_at = clock.now_ms()
+    session.expires_at = clock.now_s() + SESSION_SECONDS
+    session.save(condition=Session.PK.does_not_exist())
+    return session
+
+
+def rotate(session: Session, old_secret: str, new_secret: str) -> bool:
+    """Replace the current token, only if `old_secret` is still current (a race loses)."""
+    try:
+        session.update(
+            actions=[Session.current_hash.set(digest(new_secret)),
+                     Session.rotated_hashes.add({digest(old_secret)})],
+            condition=(Session.current_hash == digest(old_secret)) & (Session.revoked == False),  # noqa: E712
+        )
+        return True
+    except UpdateError:
+        return False
+
+
+def revoke(session: Session, reason: str) -> None:
+    session.update(actions=[Session.revoked.set(True), Session.revoked_reason.set(reason)])

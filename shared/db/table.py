@@ -1,0 +1,85 @@
+"""The single table: one base item, a subclass per entity, keys derived from fields.
+
+Key design lives here and in each store's `keys()`; ACCESS_PATTERNS.md beside this file lists
+every pattern. Tenant-scoped keys begin `T#<client_id>#`; the few platform items begin `P#`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _TableNameFromEnv:
+    """Read TABLE_NAME when first used, not at import (PynamoDB reads `Meta.table_name` lazily)."""
+
+    def __get__(self, obj, owner=None) -> str:
+        return os.environ["TABLE_NAME"]
+
+
+def tenant_key(client_id: str, *parts: str) -> str:
+    """`T#<client_id>#PART#...`: every tenant-scoped key, GSI keys included, starts here."""
+    if not client_id:
+        raise ValueError("a tenant-scoped key needs a client_id")
+    return "#".join(("T", client_id, *parts))
+
+
+def platform_key(*parts: str) -> str:
+    return "#".join(("P", *parts))
+
+
+class GSI1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class GSI2(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Base of every stored item. Subclasses implement `keys()`; keys are set on every write."""
+
+    class Meta:
+        table_name = _TableNameFromEnv()
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute(attr_name="entity")
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL attribute: epoch seconds (TTL deletes lazily; code checks it too)
+    version = NumberAttribute(default=1)
+
+    gsi1 = GSI1()
+    gsi2 = GSI2()
+
+    def keys(self) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    def derive_keys(self) -> Item:
+        for name, value in self.keys().items():
+            setattr(self, name, value)
+        return self
+
+    def serialize(self, null_check: bool = True):
+        self.derive_keys()
+        return super().serialize(null_check=null_check)

@@ -1,0 +1,101 @@
+"""Transactions: every mutation and its audit entry and uniqueness claims commit together.
+
+A store adds operations, each with the domain error to raise if *its* condition fails; commit maps
+DynamoDB's per-item cancellation reasons onto those errors (never by message text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.db.table import Item
+
+MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+_RETRIES_ON_CONFLICT = 3
+
+
+@dataclass
+class _Op:
+    kind: str  # put | update | delete | check
+    item: Any
+    condition: Any = None
+    actions: list | None = None
+    on_fail: Exception | None = None
+
+
+@dataclass
+class Tx:
+    ops: list[_Op] = field(default_factory=list)
+
+    def put(self, item: Item, condition=None, on_fail: Exception | None = None) -> Tx:
+        self.ops.append(_Op("put", item.derive_keys(), condition, on_fail=on_fail))
+        return self
+
+    def update(self, item: Item, actions: list, condition=None, on_fail: Exception | None = None) -> Tx:
+        self.ops.append(_Op("update", item, condition, actions, on_fail))
+        return self
+
+    def delete(self, item: Item, condition=None, on_fail: Exception | None = None) -> Tx:
+        self.ops.append(_Op("delete", item, condition, on_fail=on_fail))
+        return self
+
+    def check(self, model: type[Item], pk: str, sk: str, condition, on_fail: Exception) -> Tx:
+        self.ops.append(_Op("check", (model, pk, sk), condition, on_fail=on_fail))
+        return self
+
+    def commit(self) -> None:
+        """Write all or nothing; raise the `on_fail` of the first operation whose condition failed."""
+        if not self.ops:
+            return
+        if len(self.ops) > MAX_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_ITEMS} items")
+        for attempt in range(_RETRIES_ON_CONFLICT):
+            try:
+                self._write()
+                return
+            except TransactWriteError as err:
+                failure = self._failure(err)
+                if failure is not None:
+                    raise failure from None
+                if not _is_transient(err) or attempt == _RETRIES_ON_CONFLICT - 1:
+                    raise
+
+    def _write(self) -> None:
+        with TransactWrite(connection=_connection()) as tw:
+            for op in self.ops:
+                if op.kind == "put":
+                    tw.save(op.item, condition=op.condition)
+                elif op.kind == "update":
+                    tw.update(op.item, actions=op.actions, condition=op.condition)
+                elif op.kind == "delete":
+                    tw.delete(op.item, condition=op.condition, add_version_condition=False)
+                else:
+                    model, pk, sk = op.item
+                    tw.condition_check(model, pk, sk, condition=op.condition)
+
+    def _failure(self, err: TransactWriteError) -> Exception | None:
+        reasons = err.cancellation_reasons or []
+        for op, reason in zip(self.ops, reasons, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                return op.on_fail or RuntimeError("unexpected condition failure")
+        return None
+
+
+def _is_transient(err: TransactWriteError) -> bool:
+    reasons = err.cancellation_reasons or []
+    return any(r is not None and r.code in ("TransactionConflict", "ThrottlingError") for r in reasons)
+
+
+_conn: Connection | None = None
+
+
+def _connection() -> Connection:
+    global _conn
+    if _conn is None:
+        _conn = Connection()
+    return _conn

@@ -1,0 +1,177 @@
+"""The embedded AWS: moto in server mode on 127.0.0.1, with the resources of template.yaml.
+
+Resources are created the way CloudFormation would, from the template's own properties: the table
+(keys, GSIs, stream, TTL), queues (redrive resolved), the bucket, the KMS key, the JWT secret and
+parameter, and the schedule group. `names` holds what `!Ref` gives, `attrs` what `!GetAtt` gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "echelonx-local"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class EmbeddedAws:
+    port: int = 0
+    server: object = None
+    names: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> EmbeddedAws:
+        from moto.server import ThreadedMotoServer
+
+        from shared.local import moto_patches
+
+        moto_patches.install()
+        self.port = self.port or free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        point_sdks_at(self.endpoint)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+
+    # --- resources -------------------------------------------------------------------------
+    def create_resources(self, template: dict) -> None:
+        resources = template["Resources"]
+        order = ["AWS::KMS::Key", "AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::S3::Bucket",
+                 "AWS::SecretsManager::Secret", "AWS::SSM::Parameter", "AWS::Scheduler::ScheduleGroup",
+                 "AWS::IAM::Role"]
+        for rtype in order:
+            # Dead-letter queues first, so a redrive policy can name them.
+            items = sorted((k, v) for k, v in resources.items() if v["Type"] == rtype)
+            items.sort(key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {}))
+            for logical_id, resource in items:
+                getattr(self, "_create_" + rtype.split("::")[1].lower())(logical_id, resource.get("Properties", {}))
+
+    def physical(self, logical_id: str) -> str:
+        return f"{STACK}-{logical_id}"
+
+    def _create_kms(self, logical_id: str, props: dict) -> None:
+        key = self.client("kms").create_key(Description=props.get("Description", logical_id))["KeyMetadata"]
+        self.names[logical_id], self.attrs[(logical_id, "Arn")] = key["KeyId"], key["Arn"]
+
+    def _create_sqs(self, logical_id: str, props: dict) -> None:
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
+                      if k in props}
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": self.attrs[(target, "Arn")],
+                                                      "maxReceiveCount": int(redrive["maxReceiveCount"])})
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=self.physical(logical_id), Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.names[logical_id], self.attrs[(logical_id, "Arn")] = url, arn
+        self.attrs[(logical_id, "QueueName")] = self.physical(logical_id)
+
+    def _create_dynamodb(self, logical_id: str, props: dict) -> None:
+        ddb, name = self.client("dynamodb"), self.physical(logical_id)
+        args = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
+                                      "StreamSpecification") if k in props}
+        if "StreamSpecification" in args:
+            args["StreamSpecification"] = {"StreamEnabled": True, **args["StreamSpecification"]}
+        table = ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self.names[logical_id], self.attrs[(logical_id, "Arn")] = name, table["TableArn"]
+        self.attrs[(logical_id, "StreamArn")] = table.get("LatestStreamArn")
+        self.attrs[(logical_id, "TtlAttribute")] = (ttl or {}).get("AttributeName")
+
+    def _create_s3(self, logical_id: str, props: dict) -> None:
+        name = self.physical(logical_id).lower()
+        self.client("s3").create_bucket(Bucket=name)
+        self.names[logical_id], self.attrs[(logical_id, "Arn")] = name, f"arn:aws:s3:::{name}"
+
+    def _create_secretsmanager(self, logical_id: str, props: dict) -> None:
+        name = self.physical(logical_id)
+        arn = self.client("secretsmanager").create_secret(Name=name, SecretString="{}")["ARN"]
+        self.names[logical_id] = arn
+
+    def _create_ssm(self, logical_id: str, props: dict) -> None:
+        name = "/" + self.physical(logical_id)
+        self.client("ssm").put_parameter(Name=name, Type=props.get("Type", "String"), Value=str(props["Value"]))
+        self.names[logical_id] = name
+
+    def _create_scheduler(self, logical_id: str, props: dict) -> None:
+        name = self.physical(logical_id)
+        self.client("scheduler").create_schedule_group(Name=name)
+        self.names[logical_id] = name
+
+    def _create_iam(self, logical_id: str, props: dict) -> None:
+        # IAM is not enforced locally; roles exist so that !GetAtt Role.Arn resolves.
+        self.attrs[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{self.physical(logical_id)}"
+
+    def function_arn(self, logical_id: str) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.physical(logical_id)}"
+
+    # --- intrinsic functions ------------------------------------------------------------------
+    def resolve(self, value, parameters: dict):
+        """!Ref / !GetAtt / !Sub as CloudFormation would resolve them here."""
+        if isinstance(value, dict) and len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref":
+                return parameters.get(arg, self.names.get(arg, arg))
+            if fn == "Fn::GetAtt":
+                logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+                if attr == "Arn" and (logical, attr) not in self.attrs:
+                    return self.function_arn(logical)
+                return self.attrs[(logical, attr)]
+            if fn == "Fn::Sub":
+                return self._sub(arg, parameters)
+        if isinstance(value, dict):
+            return {k: self.resolve(v, parameters) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v, parameters) for v in value]
+        return value
+
+    def _sub(self, text: str, parameters: dict) -> str:
+        import re
+
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK,
+                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+
+        def one(match):
+            name = match.group(1)
+            if name in pseudo:
+                return pseudo[name]
+            if "." in name:
+                return str(self.resolve({"Fn::GetAtt": name}, parameters))
+            return str(self.resolve({"Ref": name}, parameters))
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+
+def point_sdks_at(endpoint: str) -> None:
+    """Every boto3/botocore client in this process (PynamoDB's too) talks to the embedded AWS."""
+    os.environ.update({
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+    })
+    os.environ.pop("AWS_PROFILE", None)

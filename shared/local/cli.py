@@ -1,0 +1,123 @@
+"""The `echelonx` command: dev, seed, openapi, template, bench, keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from shared.local.functions import ROOT
+
+STATE_FILE = ROOT / ".echelonx" / "local.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="echelonx", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole backend locally on 127.0.0.1")
+    dev.add_argument("--port", type=int, default=int(os.environ.get("ECHELONX_PORT", 3000)))
+    dev.add_argument("--aws-port", type=int, default=0, help="moto server port (default: any free port)")
+    dev.add_argument("--data", type=Path, help="keep data between runs in this file")
+    dev.add_argument("--no-seed", action="store_true")
+    sub.add_parser("seed", help="fill the running local runtime with a demo tenant")
+    op = sub.add_parser("openapi", help="write the OpenAPI 3.1 document")
+    op.add_argument("-o", "--output", type=Path)
+    tp = sub.add_parser("template", help="write the function entries of template.yaml from the decorators")
+    tp.add_argument("--check", action="store_true", help="exit 1 if template.yaml has drifted")
+    bench = sub.add_parser("bench", help="print the performance table")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    sub.add_parser("keys", help="print a new JWT key pair for the signing secret and the public-key parameter")
+    args = parser.parse_args(argv)
+    return globals()["_" + args.command](args)
+
+
+def _dev(args) -> int:
+    from shared.local.runtime import Runtime
+
+    runtime = Runtime(port=args.port, aws_port=args.aws_port, data_file=args.data).start()
+    runtime.write_state(STATE_FILE)
+    logins = {} if args.no_seed else _seed_now()
+    print(f"EchelonX is running at {runtime.url}")
+    print(f"  Swagger UI:    {runtime.url}/docs")
+    print(f"  OpenAPI:       {runtime.url}/openapi.json")
+    print(f"  Embedded AWS:  {runtime.aws.endpoint}   Provider fakes: {runtime.fakes_url}/_fake/outbox")
+    if logins:
+        sa = logins["super_admin"]
+        print(f"  super_admin:   {sa['email']} / {sa['password']}")
+        print(f"  demo tenant:   {logins['client_id']}  (admin, manager, user: "
+              f"{logins['admin']['email']} ... / {logins['admin']['password']})")
+        print(f"  try:  curl -s {runtime.url}/auth/login -H 'content-type: application/json' "
+              f"-d '{{\"email\":\"{sa['email']}\",\"password\":\"{sa['password']}\"}}'")
+    print("Ctrl-C stops it.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    print("\nstopping...", flush=True)
+    runtime.stop()
+    return 0
+
+
+def _seed_now() -> dict:
+    from shared.local.seed import seed
+
+    return seed()
+
+
+def _seed(args) -> int:
+    if not STATE_FILE.exists():
+        print("no local runtime is running (start one with `make run`)", file=sys.stderr)
+        return 1
+    state = json.loads(STATE_FILE.read_text())
+    from shared.local.aws import point_sdks_at
+
+    point_sdks_at(state["aws_endpoint"])
+    os.environ.update(state["env"])
+    print(json.dumps(_seed_now(), indent=2))
+    return 0
+
+
+def _openapi(args) -> int:
+    from shared.local.openapi import build
+
+    text = json.dumps(build(), indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _template(args) -> int:
+    from shared.local import template
+
+    current, fresh = template.generate()
+    if args.check:
+        if current != fresh:
+            print("template.yaml has drifted from the handlers' decorators: run `echelonx template`", file=sys.stderr)
+            return 1
+        return 0
+    template.write()
+    return 0
+
+
+def _bench(args) -> int:
+    from shared.local.bench import main as bench_main
+
+    return bench_main(quick=args.quick)
+
+
+def _keys(args) -> int:
+    from shared.local.keys import new_key_pair
+
+    secret, public = new_key_pair()
+    print(json.dumps({"JwtSigningKey (secret value)": secret, "JwtPublicKeys (parameter value)": public}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""`ProviderFakes`: one loopback HTTP server standing in for Twilio, SendGrid and NMI.
+
+The real SDKs talk to it over HTTP (point TWILIO_API_BASE, SENDGRID_API_BASE and NMI_API_BASE at
+`start()`'s URL, or use `env()`), so the production adapters run unchanged. Local runtime only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import control, faults, nmi_api, sendgrid_api, twilio_api, twilio_callbacks
+from .state import FakeCredentials, FakeState, Fault
+from .wire import FakeRequest, Reply, text_reply
+
+_log = logging.getLogger(__name__)
+
+# Path prefix -> (provider name, module with handle() and fault_reply()).
+_APIS: tuple[tuple[str, str, ModuleType], ...] = (
+    ("/2010-04-01/", "twilio", twilio_api),
+    ("/v3/", "sendgrid", sendgrid_api),
+    ("/api/", "nmi", nmi_api),
+)
+
+
+class ProviderFakes:
+    """Loopback fakes of the providers' HTTP APIs, with an outbox and fault injection.
+
+    Use as a context manager or call `start()` / `stop()`. The same controls exist over HTTP under
+    `/_fake/` for processes that only know the URL.
+    """
+
+    def __init__(
+        self, credentials: FakeCredentials | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.credentials = credentials or FakeCredentials()
+        self.state = FakeState(self.credentials)
+        self._address = (host, port)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def start(self) -> str:
+        """Start serving (port 0 picks a free port) and return the base URL."""
+        if self._server is None:
+            self._stopping.clear()
+            self._server = _Server(self._address, self)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="provider-fakes", daemon=True
+            )
+            self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving; requests held by a "hang" fault are released."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ProviderFakes:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:PORT of the running server."""
+        if self._server is None:
+            raise RuntimeError("ProviderFakes is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that point `shared.providers` at these fakes."""
+        base, creds = self.base_url, self.credentials
+        return {
+            "TWILIO_ACCOUNT_SID": creds.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": creds.twilio_auth_token,
+            "TWILIO_API_BASE": base,
+            "SENDGRID_API_KEY": creds.sendgrid_api_key,
+            "SENDGRID_API_BASE": base,
+            "NMI_SECURITY_KEY": creds.nmi_security_key,
+            "NMI_API_BASE": base,
+        }
+
+    def outbox(self, provider: str | None = None) -> list[dict[str, Any]]:
+        """Accepted messages, calls and charges, oldest first; `provider` is twilio, sendgrid or nmi."""
+        return self.state.outbox(provider)
+
+    def clear(self) -> None:
+        """Empty the outbox and forget stored messages, transactions and pending faults."""
+        self.state.clear()
+
+    def inject_fault(
+        self, provider: str, mode: str, count: int = 1, *, retry_after: int = 1, delay: float = 30.0
+    ) -> None:
+        """Make the next `count` requests to `provider` fail.
+
+        Modes: "500"; "429" (with Retry-After: `retry_after`); "hang" (answer only after `delay`
+        seconds, then act on the request); "send_then_500" (act on it, then answer 500).
+        """
+        self.state.add_fault(Fault(provider, mode, int(count), int(retry_after), float(delay)))
+
+    def send_status_callback(self, sid: str, status: str, error_code: int | None = None) -> dict[str, Any]:
+        """Set message `sid` to `status` and POST Twilio's signed status callback; returns what was sent."""
+        return twilio_callbacks.send_status_callback(self.state, sid, status, error_code)
+
+    def handle(self, request: FakeRequest) -> Reply:
+        """Answer one HTTP request (called from the server threads)."""
+        try:
+            if request.path.startswith("/_fake/"):
+                return control.handle(self, request)
+            for prefix, provider, api in _APIS:
+                if request.path.startswith(prefix):
+                    fault = self.state.take_fault(provider)
+                    process = functools.partial(api.handle, self.state, request)
+                    return faults.apply(fault, process, api.fault_reply, self._stopping)
+            return text_reply(404, f"no fake serves {request.path}")
+        except Exception:  # a bug in a fake must show up as a 500, not a dropped connection
+            _log.exception("provider fake failed on %s %s", request.method, request.path)
+            return text_reply(500, "fake error")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a hung request must not keep the process alive
+
+    def __init__(self, address: tuple[str, int], fakes: ProviderFakes) -> None:
+        super().__init__(address, _Handler)
+        self.fakes = fakes
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that time out and hang up are expected here; keep them out of stderr.
+        _log.debug("provider fake connection error from %s", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "EchelonXProviderFakes/1.0"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_DELETE = do_PUT = do_GET
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = FakeRequest(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        reply = self.server.fakes.handle(request)
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (e.g. under a "hang" fault)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.debug("provider fake: " + format, *args)

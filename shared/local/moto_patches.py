@@ -1,0 +1,7 @@
+"""The fixes the embedded AWS needs over moto 5.2.5 (see architecture.md), installed in one place."""
+
+
+def install() -> None:
+    from shared.local import moto_txn
+
+    moto_txn.install()

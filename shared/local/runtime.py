@@ -1,0 +1,93 @@
+"""`echelonx dev`: the whole backend in one process on 127.0.0.1.
+
+moto server (the embedded AWS) with template.yaml's resources, the provider fakes, the gateway
+and the pollers. Functions run in-process with the environment template.yaml gives them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.local import keys, persistence
+from shared.local.aws import EmbeddedAws, free_port
+from shared.local.functions import ROOT
+from shared.local.gateway import Gateway
+from shared.local.lambda_runtime import environment, functions_from_template, parameter_defaults
+from shared.local.pollers import Pollers
+from shared.local.template import load
+
+
+@dataclass
+class Runtime:
+    template_path: Path = ROOT / "template.yaml"
+    port: int = 0
+    aws_port: int = 0
+    data_file: Path | None = None
+    fakes: bool = True
+    pollers: bool = True
+    aws: EmbeddedAws = field(default_factory=EmbeddedAws)
+    state: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Runtime:
+        template = load(self.template_path)
+        root = self.template_path.resolve().parent
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        self.aws.port = self.aws_port
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server request lines
+        self.aws.start()
+        self.aws.create_resources(template)
+        env = environment(template, self.aws, parameter_defaults(template))
+        os.environ.update(env)
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on a terminal
+        os.environ["JWT_SIGNING_KEY_SECRET"] = self.aws.names.get("JwtSigningKey", "")
+        restored = persistence.load(self.data_file, self.aws) if self.data_file else None
+        if "JwtSigningKey" in self.aws.names:
+            keys.install(self.aws, pair=(restored or {}).get("jwt"))
+        if self.fakes:
+            self._start_fakes()
+        functions = functions_from_template(template, self.aws, lambda code_uri: code_uri.strip("/").replace("/", "."))
+        self.gateway = Gateway(template, functions, self.aws)
+        from shared.local import control
+
+        control.mount(self)
+        self.port = self.port or free_port()
+        self.server = self.gateway.serve(self.port)
+        self.poller = Pollers(self.aws, template, functions).start() if self.pollers else None
+        self.functions = functions
+        self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env,
+                      "jwt_secret": os.environ["JWT_SIGNING_KEY_SECRET"]}
+        return self
+
+    def _start_fakes(self) -> None:
+        from shared.local.fakes import ProviderFakes
+
+        self.provider_fakes = ProviderFakes()
+        self.fakes_url = self.provider_fakes.start()
+        os.environ.update(self.provider_fakes.env())
+
+    def stop(self) -> None:
+        if getattr(self, "poller", None):
+            self.poller.stop()
+        if self.data_file:
+            persistence.save(self.data_file, self.aws)
+        if getattr(self, "server", None):
+            self.server.shutdown()
+            self.server.server_close()
+        if getattr(self, "provider_fakes", None):
+            self.provider_fakes.stop()
+        self.aws.stop()
+
+    def write_state(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({k: v for k, v in self.state.items()}, indent=2))

@@ -1,0 +1,99 @@
+"""template.yaml: lint-clean, transforms, stays within the resource budget, matches the decorators."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.local.functions import discover
+from shared.local.template import generate, load
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+RESOURCE_LIMIT = 450
+
+
+class _NoManagedPolicies:
+    """The transform asks IAM for managed policy ARNs only for policy templates we do not use."""
+
+    def load(self):
+        return {}
+
+
+@pytest.fixture(scope="module")
+def transformed():
+    from samtranslator.translator.transform import transform
+
+    template = load(TEMPLATE)
+    # As `sam package` does: local code paths become S3 locations before the transform.
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/functions.zip"
+    for res in template["Resources"].values():
+        if res["Type"] == "AWS::Serverless::LayerVersion":
+            res["Properties"]["ContentUri"] = "s3://artifacts/layer.zip"
+    return transform(template, {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+                                      "AWS::Partition": "aws"}, _NoManagedPolicies())
+
+
+def test_cfn_lint_reports_no_errors():
+    run = subprocess.run([sys.executable, "-m", "cfnlint", str(TEMPLATE)], capture_output=True, text=True)
+    errors = [line for line in run.stdout.splitlines() if re.match(r"^E\d", line)]
+    assert not errors, run.stdout
+
+
+def test_template_matches_the_decorators():
+    current, fresh = generate(TEMPLATE, ROOT)
+    assert current == fresh, "template.yaml has drifted: run `echelonx template`"
+
+
+def test_the_authorizer_may_be_invoked_by_api_gateway(transformed):
+    perms = [r for r in transformed["Resources"].values()
+             if r["Type"] == "AWS::Lambda::Permission" and "AuthorizerFunction" in str(r["Properties"]["FunctionName"])]
+    assert perms and all(p["Properties"]["Principal"] == "apigateway.amazonaws.com" for p in perms)
+    api = next(r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api")
+    scheme = api["Properties"]["Body"]["components"]["securitySchemes"]["JwtLambda"]
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "request" and authorizer["enableSimpleResponses"] is True
+    assert authorizer["authorizerResultTtlInSeconds"] <= 60  # revocations bite within a minute
+
+
+def _operations_in_entities_md() -> int:
+    spec = (ROOT.parent / "shared" / "spec" / "entities.md")
+    if not spec.exists():
+        pytest.skip("../shared/spec/entities.md is not beside the checkout")
+    text = spec.read_text()
+    counted = sum(int(n) for n in re.findall(r"Operations \((\d+)\)", text))
+    seeded = 16 + 15 + 20 + 20 + 20  # the seed's sections 1-5
+    auth = 8  # login, refreshToken, logout, requestPasswordReset, confirmPasswordReset, verifyEmail, enable/confirm 2FA
+    return counted + seeded + auth
+
+
+def test_the_stack_stays_under_450_resources_with_every_operation(transformed):
+    resources = transformed["Resources"]
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"]
+    per_function = sum(1 for k in resources if any(k.startswith(f) for f in functions)) / len(functions)
+    fixed = len(resources) - per_function * len(functions)
+    domains = 16  # a role and a log group per domain
+    projected = fixed + per_function * _operations_in_entities_md() + 2 * domains
+    print(f"\nresources now: {len(resources)}; per function: {per_function:.2f}; "
+          f"projected with {_operations_in_entities_md()} operations: {projected:.0f}")
+    assert per_function <= 2.0
+    assert projected <= RESOURCE_LIMIT
+
+
+def test_every_function_has_a_sample_event():
+    for fn in discover(ROOT):
+        event = ROOT / "events" / fn.domain / f"{fn.path.stem}.json"
+        assert event.exists(), f"{fn.spec.name}: no sample event at {event.relative_to(ROOT)}"
+
+
+def test_functions_have_per_kind_sizing_and_a_domain_log_group():
+    template = load(TEMPLATE)
+    for fn in discover(ROOT):
+        props = template["Resources"][fn.logical_id]["Properties"]
+        assert props["LoggingConfig"]["LogGroup"] == {"Ref": f"{fn.role_domain}LogGroup"}
+        assert props["Role"] == {"Fn::GetAtt": [f"{fn.role_domain}Role", "Arn"]}
+        assert props["MemorySize"] >= 512
