@@ -143,7 +143,7 @@ def _answer(spec: FunctionSpec, result: Any, correlation_id: str) -> dict:
     if isinstance(result, BaseModel):
         # Python mode keeps Decimal, which our encoder writes as an exact JSON number (pydantic's
         # JSON mode would write a string).
-        result = result.model_dump(mode="python", exclude_none=True)
+        result = result.model_dump(mode="python")
     if isinstance(result, dict) and isinstance(result.get("version"), int):
         headers["etag"] = f'"{result["version"]}"'
     return http(status, result, headers)

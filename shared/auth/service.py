@@ -11,6 +11,7 @@ import secrets as _secrets
 from shared import clock
 from shared.auth import store
 from shared.auth.models import LoginBody, TokenPair
+from shared.clients import store as clients
 from shared.errors import Forbidden, Locked, NotFound, Unauthenticated
 from shared.ids import new_id
 from shared.security import passwords, tokens
@@ -35,9 +36,20 @@ def login(body: LoginBody, source_ip: str | None = None) -> TokenPair:
         _check_second_factor(user, body.totp_code, throttle)
     if user.status != "active":
         raise Forbidden(f"this account is {user.status}")
+    _check_tenant(user)
     store.clear(throttle)
     users.record_login(user)
     return _new_session(user)
+
+
+def _check_tenant(user) -> None:
+    if user.client_id:
+        try:
+            client = clients.get(user.client_id)
+        except NotFound:
+            raise Forbidden("this account's organisation is closed") from None
+        if client.status not in LIVE_CLIENT_STATUSES:
+            raise Forbidden(f"this account's organisation is {client.status}")
 
 
 def _fail(throttle: store.LoginThrottle, user) -> None:
@@ -74,6 +86,10 @@ def refresh(refresh_token: str) -> TokenPair:
     if user.status != "active":
         store.revoke(session, f"user {user.status}")
         raise Unauthenticated(_BAD_REFRESH)
+    try:
+        _check_tenant(user)
+    except Forbidden:
+        raise Unauthenticated(_BAD_REFRESH) from None
     new_secret = _secrets.token_urlsafe(32)
     if not store.rotate(session, secret, new_secret):
         raise Unauthenticated(_BAD_REFRESH)  # lost a race with a concurrent refresh
@@ -97,11 +113,32 @@ def authorize(token: str) -> dict | None:
         claims = tokens.verify_access_token(token)
     except tokens.InvalidToken:
         return None
-    session = store.get_session(claims.client_id, claims.session_id)
-    if session is None or session.revoked or session.user_id != claims.user_id:
+    if not _still_allowed(claims):
         return None
     return {"user_id": claims.user_id, "role": claims.role, "client_id": claims.client_id or "",
             "permissions": ",".join(claims.permissions), "session_id": claims.session_id}
+
+
+LIVE_CLIENT_STATUSES = ("active", "trial")
+
+
+def _still_allowed(claims) -> bool:
+    """One BatchGetItem: the session is live, the user active, the tenant active (suspending a client
+    or deleting a user stops their tokens within the authorizer cache time)."""
+    from shared.db.table import Item
+
+    keys = [(store.session_key(claims.client_id, claims.session_id), "SESSION"),
+            (users.user_key(claims.client_id, claims.user_id), "USER")]
+    if claims.client_id:
+        keys.append((clients.client_key(claims.client_id), "CLIENT"))
+    found = {item.SK: item for item in Item.batch_get(keys)}
+    session, user, client = found.get("SESSION"), found.get("USER"), found.get("CLIENT")
+    if session is None or session.revoked or session.user_id != claims.user_id:
+        return False
+    if user is None or user.deleted_at or user.status != "active":
+        return False
+    return not claims.client_id or (client is not None and not client.deleted_at
+                                    and client.status in LIVE_CLIENT_STATUSES)
 
 
 def _session_of(refresh_token: str) -> tuple[store.Session, str]:

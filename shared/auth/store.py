@@ -94,7 +94,8 @@ class Session(Item, discriminator="SESSION"):
 
     def keys(self):
         scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
-        return {"PK": scope("SESSION", self.id), "SK": "SESSION"}
+        return {"PK": scope("SESSION", self.id), "SK": "SESSION",
+                "GSI1PK": scope("USER", self.user_id, "SESSIONS"), "GSI1SK": f"{self.created_at:015d}"}
 
 
 def session_key(client_id: str | None, session_id: str) -> str:
@@ -131,3 +132,14 @@ def rotate(session: Session, old_secret: str, new_secret: str) -> bool:
 
 def revoke(session: Session, reason: str) -> None:
     session.update(actions=[Session.revoked.set(True), Session.revoked_reason.set(reason)])
+
+
+def revoke_all_sessions(client_id: str | None, user_id: str, reason: str) -> int:
+    """Revoke every live session of a user (password reset); returns how many."""
+    scope = (lambda *p: tenant_key(client_id, *p)) if client_id else platform_key
+    revoked = 0
+    for session in Session.gsi1.query(scope("USER", user_id, "SESSIONS")):
+        if not session.revoked:
+            revoke(session, reason)
+            revoked += 1
+    return revoked

@@ -44,20 +44,24 @@ class Client(Item, discriminator="CLIENT"):
         return {"PK": tenant_key(self.id, "CLIENT"), "SK": "CLIENT",
                 "GSI1PK": platform_key("CLIENTS"), "GSI1SK": f"{self.created_at:015d}#{self.id}"}
 
-    def public(self) -> dict:
-        data = self.attribute_values.copy()
-        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity", "expires_at"):
-            data.pop(name, None)
-        return data
+    hidden = frozenset({"deleted_at"})
+
+    @property
+    def tenant_id(self) -> str:
+        return self.id
 
 
 def name_key(name: str) -> str:
     return platform_key("CLIENTNAME", " ".join(name.split()).lower())
 
 
+def client_key(client_id: str) -> str:
+    return tenant_key(client_id, "CLIENT")
+
+
 def get(client_id: str) -> Client:
     try:
-        client = Client.get(tenant_key(client_id, "CLIENT"), "CLIENT")
+        client = Client.get(client_key(client_id), "CLIENT")
     except Client.DoesNotExist:
         raise NotFound("client not found") from None
     if client.deleted_at:

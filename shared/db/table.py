@@ -72,8 +72,22 @@ class Item(Model):
     gsi1 = GSI1()
     gsi2 = GSI2()
 
+    # Stored attributes that never leave the API (secrets, internal bookkeeping).
+    hidden: frozenset[str] = frozenset()
+    _KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity", "expires_at"})
+
     def keys(self) -> dict[str, str | None]:
         raise NotImplementedError
+
+    @property
+    def tenant_id(self) -> str | None:
+        """The tenant the item belongs to (None for platform items)."""
+        return getattr(self, "client_id", None)
+
+    def public(self) -> dict:
+        """The item as the API shows it: no keys, no hidden attributes."""
+        return {k: v for k, v in self.attribute_values.items()
+                if k not in self._KEY_ATTRIBUTES and k not in self.hidden}
 
     def derive_keys(self) -> Item:
         for name, value in self.keys().items():

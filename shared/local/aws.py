@@ -10,11 +10,17 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-STACK = "echelonx-local"
+STACK = "echelonx-local"  # the default stack name; physical names are `<stack>-<LogicalId>`
+
+
+_clients: dict = {}
+_clients_lock = threading.Lock()
+_session = None
 
 
 def free_port() -> int:
@@ -25,10 +31,14 @@ def free_port() -> int:
 
 @dataclass
 class EmbeddedAws:
+    """One stack's resources. moto keeps its state in process-global backends, shared by every moto
+    server in the process, so two runtimes in one process need distinct `stack` names or they clash."""
+
     port: int = 0
     server: object = None
     names: dict = field(default_factory=dict)
     attrs: dict = field(default_factory=dict)
+    stack: str = STACK
 
     @property
     def endpoint(self) -> str:
@@ -52,9 +62,22 @@ class EmbeddedAws:
             self.server = None
 
     def client(self, service: str):
+        """A client of this embedded AWS, one per service and endpoint, shared by all threads.
+
+        Clients are thread-safe once made, but making them from boto3's default session is not (boto3
+        #1592), and the pollers' threads ask for clients several times a second: each is made once, under
+        a lock, from a session of our own."""
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        key = (service, self.endpoint)
+        with _clients_lock:
+            made = _clients.get(key)
+            if made is None:
+                global _session
+                _session = _session or boto3.session.Session(
+                    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+                made = _clients[key] = _session.client(service, endpoint_url=self.endpoint, region_name=REGION)
+            return made
 
     # --- resources -------------------------------------------------------------------------
     def create_resources(self, template: dict) -> None:
@@ -70,7 +93,7 @@ class EmbeddedAws:
                 getattr(self, "_create_" + rtype.split("::")[1].lower())(logical_id, resource.get("Properties", {}))
 
     def physical(self, logical_id: str) -> str:
-        return f"{STACK}-{logical_id}"
+        return f"{self.stack}-{logical_id}"
 
     def _create_kms(self, logical_id: str, props: dict) -> None:
         key = self.client("kms").create_key(Description=props.get("Description", logical_id))["KeyMetadata"]
@@ -154,7 +177,7 @@ class EmbeddedAws:
     def _sub(self, text: str, parameters: dict) -> str:
         import re
 
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK,
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": self.stack,
                   "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 
         def one(match):

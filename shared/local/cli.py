@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     tp.add_argument("--check", action="store_true", help="exit 1 if template.yaml has drifted")
     bench = sub.add_parser("bench", help="print the performance table")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    sub.add_parser("events", help="write the sample events in events/ (one per function)")
     sub.add_parser("keys", help="print a new JWT key pair for the signing secret and the public-key parameter")
     args = parser.parse_args(argv)
     return globals()["_" + args.command](args)
@@ -109,6 +110,14 @@ def _bench(args) -> int:
     from shared.local.bench import main as bench_main
 
     return bench_main(quick=args.quick)
+
+
+def _events(args) -> int:
+    from shared.local.sample_events import write_all
+
+    for path in write_all():
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
 
 
 def _keys(args) -> int:

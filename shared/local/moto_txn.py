@@ -3,6 +3,8 @@
 Why: moto 5.2.5's ``DynamoDBBackend.transact_write_items`` takes a ``copy.deepcopy`` of the whole
 table once per item in the transaction so that it can roll back, which makes every transaction
 O(table size). Measured on the local runtime: 81 tx/s on an empty table, 1 tx/s with 6,000 items.
+With this patch the rate no longer depends on table size (``python -m shared.local.bench_txn``:
+about 800 tx/s in-process both empty and at 20,000 items, against moto's 20 tx/s at 2,000 items).
 
 ``install()`` swaps in a version that journals only the items the transaction touches (a deep copy of
 each one's previous state, or the fact that it was absent) and, on failure, restores exactly those,
@@ -22,16 +24,20 @@ Deliberate differences, all towards AWS behaviour:
   of the failed transaction. (moto's copy strands them on the old shard, which keeps those records.)
 * Lambda event source mappings on a touched table are held for the duration of the transaction and
   invoked once on commit with the new records: moto invokes them from inside every single write,
-  i.e. before the transaction could still be cancelled.
+  i.e. while the transaction can still be cancelled.
 * An entry with two operation types rolls back the earlier entries (moto leaves them applied).
-
-Like moto, this is not safe against another thread writing to the same table mid-transaction.
+* The embedded AWS is a threaded server with stream pollers: transactions run under one lock, which
+  the DynamoDB Streams ``get_shard_iterator`` / ``get_records`` calls also take, so no reader sees the
+  records of a transaction still in flight (then rolled back, its sequence numbers reused), and one
+  transaction's rollback cannot truncate another's records. Plain writes stay unlocked, as in moto.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,31 +53,48 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 _OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
-_original: Any = None
+_lock = threading.RLock()
+_originals: list[tuple[type, str, Any]] = []  # what install() replaced, to put back
 
 Reason = tuple[str | None, str | None, dict[str, Any] | None]
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return method(*args, **kwargs)
+
+    return call
+
+
 def install() -> None:
-    """Patch ``DynamoDBBackend.transact_write_items``; calling it again is a no-op."""
-    global _original
-    if _original is None:
-        _original = DynamoDBBackend.transact_write_items
-        DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    """Patch moto (transactions, and stream reads to wait for them); calling it again is a no-op."""
+    if _originals:
+        return
+    patches = [
+        (DynamoDBBackend, "transact_write_items", lambda _: _transact_write_items),
+        (DynamoDBStreamsBackend, "get_shard_iterator", _locked),
+        (DynamoDBStreamsBackend, "get_records", _locked),
+    ]
+    for owner, name, make in patches:
+        original = vars(owner)[name]
+        _originals.append((owner, name, original))
+        setattr(owner, name, make(original))
 
 
 def uninstall() -> None:
     """Restore moto's own implementation (no-op when not installed)."""
-    global _original
-    if _original is not None:
-        DynamoDBBackend.transact_write_items = _original  # type: ignore[method-assign]
-        _original = None
+    while _originals:
+        owner, name, original = _originals.pop()
+        setattr(owner, name, original)
 
 
 def is_installed() -> bool:
-    return _original is not None
+    return bool(_originals)
 
 
 @contextmanager
@@ -93,11 +116,17 @@ class _Journal:
         # table name -> (table, stream length before the transaction, its lambda mappings)
         self._tables: dict[str, tuple[Table, int, dict[str, Any]]] = {}
 
-    def remember(self, table: Table, hash_key: DynamoType, range_key: DynamoType | None, current: Item | None) -> None:
+    def remember(
+        self, table: Table, hash_key: DynamoType, range_key: DynamoType | None, current: Item | None
+    ) -> None:
         if table.name not in self._tables:
             shard = table.stream_shard
-            self._tables[table.name] = (table, len(shard.items) if shard else 0, table.lambda_event_source_mappings)
-            # StreamShard.add invokes the mapped lambdas on every write: hold them until commit.
+            self._tables[table.name] = (
+                table,
+                len(shard.items) if shard else 0,
+                table.lambda_event_source_mappings,
+            )
+            # StreamShard.add invokes the mapped lambdas on every write: hold them until committed.
             table.lambda_event_source_mappings = {}
         # Copy, because update_item mutates the stored Item in place. First write wins: a later entry can
         # reach the same item under another spelling of its table (name vs ARN) or key (extra attributes).
@@ -115,22 +144,20 @@ class _Journal:
                 slots.pop(slot, None)
             else:
                 slots[slot] = previous
-        for table, stream_length, mappings in self._tables.values():
+        for table, stream_length, _ in self._tables.values():
             if table.stream_shard is not None:
                 del table.stream_shard.items[stream_length:]
-            _resume_mappings(table, mappings)
 
-    def commit(self) -> None:
+    def resume_lambdas(self) -> None:
+        for table, _, mappings in self._tables.values():
+            mappings.update(table.lambda_event_source_mappings)  # keep any mapping created meanwhile
+            table.lambda_event_source_mappings = mappings
+
+    def notify_lambdas(self) -> None:
         for table, stream_length, mappings in self._tables.values():
-            _resume_mappings(table, mappings)
             shard = table.stream_shard
             if mappings and shard is not None and len(shard.items) > stream_length:
                 _send_to_lambdas(table)
-
-
-def _resume_mappings(table: Table, mappings: dict[str, Any]) -> None:
-    mappings.update(table.lambda_event_source_mappings)  # keep any mapping created meanwhile
-    table.lambda_event_source_mappings = mappings
 
 
 def _send_to_lambdas(table: Table) -> None:
@@ -152,17 +179,23 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         raise TooManyTransactionsException()
     journal = _Journal()
     claimed: set[tuple[str, str]] = set()
-    try:
-        reasons = [_run_entry(self, entry, claimed, journal) for entry in transact_items]
-        if any(code is not None for code, _, _ in reasons):
-            raise TransactionCanceledException(reasons)
-    except Exception:
-        journal.rollback()
-        raise
-    journal.commit()
+    with _lock:
+        try:
+            reasons = [_run_entry(self, entry, claimed, journal) for entry in transact_items]
+            if any(code is not None for code, _, _ in reasons):
+                raise TransactionCanceledException(reasons)
+        except Exception:
+            journal.rollback()
+            raise
+        finally:
+            journal.resume_lambdas()
+    # Outside the lock: a lambda may well write back to DynamoDB through another server thread.
+    journal.notify_lambdas()
 
 
-def _run_entry(backend: DynamoDBBackend, entry: dict[str, Any], claimed: set[tuple[str, str]], journal: _Journal) -> Reason:
+def _run_entry(
+    backend: DynamoDBBackend, entry: dict[str, Any], claimed: set[tuple[str, str]], journal: _Journal
+) -> Reason:
     """Apply one TransactItem; validation errors propagate, anything else becomes its cancellation reason."""
     if len(entry) > 1:
         raise TransactWriteSingleOpException()

@@ -37,6 +37,17 @@ class Runtime:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Runtime:
+        env_before = dict(os.environ)
+        try:
+            return self._start()
+        finally:
+            # What this runtime changed in os.environ (SDK endpoint, TABLE_NAME, ...), so that stop() can put
+            # it back: another runtime in this process (a test fixture's) must not inherit this one's values.
+            self._env_changes = {k: (env_before.get(k), os.environ.get(k))
+                                 for k in env_before.keys() | os.environ.keys()
+                                 if env_before.get(k) != os.environ.get(k)}
+
+    def _start(self) -> Runtime:
         template = load(self.template_path)
         root = self.template_path.resolve().parent
         if str(root) not in sys.path:
@@ -50,7 +61,8 @@ class Runtime:
         env = environment(template, self.aws, parameter_defaults(template))
         os.environ.update(env)
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on a terminal
-        os.environ["JWT_SIGNING_KEY_SECRET"] = self.aws.names.get("JwtSigningKey", "")
+        if "JwtSigningKey" in self.aws.names:  # a template without one must not blank another runtime's
+            os.environ["JWT_SIGNING_KEY_SECRET"] = self.aws.names["JwtSigningKey"]
         restored = persistence.load(self.data_file, self.aws) if self.data_file else None
         if "JwtSigningKey" in self.aws.names:
             keys.install(self.aws, pair=(restored or {}).get("jwt"))
@@ -66,7 +78,7 @@ class Runtime:
         self.poller = Pollers(self.aws, template, functions).start() if self.pollers else None
         self.functions = functions
         self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env,
-                      "jwt_secret": os.environ["JWT_SIGNING_KEY_SECRET"]}
+                      "jwt_secret": os.environ.get("JWT_SIGNING_KEY_SECRET", "")}
         return self
 
     def _start_fakes(self) -> None:
@@ -87,6 +99,18 @@ class Runtime:
         if getattr(self, "provider_fakes", None):
             self.provider_fakes.stop()
         self.aws.stop()
+        self._restore_env()
+
+    def _restore_env(self) -> None:
+        """Undo this runtime's changes to os.environ, except a variable someone has set since."""
+        for name, (before, after) in getattr(self, "_env_changes", {}).items():
+            if os.environ.get(name) != after:
+                continue
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+        self._env_changes = {}
 
     def write_state(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

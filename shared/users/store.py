@@ -16,7 +16,7 @@ from pynamodb.attributes import (
 )
 
 from shared import audit, clock
-from shared.db import claims
+from shared.db import claims, mutate, query
 from shared.db.table import Item, platform_key, tenant_key
 from shared.db.tx import Tx
 from shared.errors import NotFound
@@ -48,6 +48,7 @@ class User(Item, discriminator="USER"):
     two_factor_enabled = BooleanAttribute(null=True)
     two_factor_secret = UnicodeAttribute(null=True)  # KMS envelope-encrypted
     two_factor_last_step = NumberAttribute(null=True)  # last TOTP time step accepted (no replay)
+    two_factor_pending = UnicodeAttribute(null=True)  # envelope-encrypted secret awaiting confirmTwoFactor
     deleted_at = NumberAttribute(null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
@@ -55,15 +56,11 @@ class User(Item, discriminator="USER"):
     def keys(self):
         scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
         created = f"{self.created_at:015d}#{self.id}"
-        return {"PK": scope("USER", self.id), "SK": "USER", "GSI1PK": scope("USERS"), "GSI1SK": created}
+        return {"PK": scope("USER", self.id), "SK": "USER", "GSI1PK": scope("USERS"), "GSI1SK": created,
+                "GSI2PK": scope("USERS", "ROLE", self.role), "GSI2SK": created}
 
-    def public(self) -> dict:
-        """The user as the API shows it: never a hash, token or secret."""
-        data = self.attribute_values.copy()
-        for name in ("password_hash", "password_reset_token", "email_verification_token", "two_factor_secret",
-                     "two_factor_last_step", "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity", "expires_at"):
-            data.pop(name, None)
-        return data
+    hidden = frozenset({"password_hash", "password_reset_token", "email_verification_token",
+                        "two_factor_secret", "two_factor_last_step", "two_factor_pending"})
 
 
 def email_key(email: str) -> str:
@@ -74,14 +71,62 @@ def user_key(client_id: str | None, user_id: str) -> str:
     return tenant_key(client_id, "USER", user_id) if client_id else platform_key("USER", user_id)
 
 
-def get(client_id: str | None, user_id: str) -> User:
+def scope(client_id: str | None, *parts: str) -> str:
+    return tenant_key(client_id, *parts) if client_id else platform_key(*parts)
+
+
+def get(client_id: str | None, user_id: str, include_deleted: bool = False) -> User:
     try:
         user = User.get(user_key(client_id, user_id), "USER")
     except User.DoesNotExist:
         raise NotFound("user not found") from None
-    if user.deleted_at:
+    if user.deleted_at and not include_deleted:
         raise NotFound("user not found")
     return user
+
+
+def list_users(client_id: str | None, *, role: str | None, status: str | None, include_deleted: bool,
+               limit: int, cursor: str | None) -> tuple[list[User], dict | None]:
+    """Newest first; by role through GSI2, by status filtered within the read budget."""
+    def keep(u: User) -> bool:
+        return (include_deleted or not u.deleted_at) and (status is None or u.status == status)
+
+    if role:
+        return query.page(User, scope(client_id, "USERS", "ROLE", role), index="GSI2", limit=limit,
+                          cursor=cursor, newest_first=True, keep=keep)
+    return query.page(User, scope(client_id, "USERS"), index="GSI1", limit=limit, cursor=cursor,
+                      newest_first=True, keep=keep)
+
+
+def update(client_id: str | None, user_id: str, changes: dict, *, actor, operation: str,
+           expected_version: int | None = None, check=None) -> User:
+    """Change fields; a new email moves its platform-wide claim in the same transaction."""
+    def move_email_claim(tx: Tx, user: User, changed: dict) -> None:
+        if "email" in changed and email_key(changed["email"]) != email_key(user.email):
+            claims.release(tx, email_key(user.email))
+            claims.claim(tx, email_key(changed["email"]), user, field="/body/email", client_id=user.client_id)
+
+    return mutate.update(User, user_key(client_id, user_id), "USER", changes, actor=actor, what="user",
+                         operation=operation, expected_version=expected_version, check=check,
+                         extra=move_email_claim)
+
+
+def soft_delete(client_id: str | None, user_id: str, *, actor, expected_version: int | None = None,
+                check=None) -> User:
+    """deleteUser: hidden from lists and gets, its email released for reuse."""
+    def release_email(tx: Tx, user: User, changed: dict) -> None:
+        claims.release(tx, email_key(user.email))
+
+    return mutate.update(User, user_key(client_id, user_id), "USER", {"deleted_at": clock.now_ms()},
+                         actor=actor, what="user", operation="deleteUser", expected_version=expected_version,
+                         check=check, extra=release_email)
+
+
+def find_by_token(client_id: str | None, user_id: str) -> User | None:
+    try:
+        return get(client_id, user_id)
+    except NotFound:
+        return None
 
 
 def find_by_email(email: str) -> User | None:

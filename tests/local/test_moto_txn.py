@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import contextmanager
 
 import boto3
@@ -12,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 from shared.local import bench_txn, moto_txn
 
@@ -43,18 +45,26 @@ def create_table(ddb, with_sort_key: bool = False) -> None:
         extra["LocalSecondaryIndexes"] = [
             {
                 "IndexName": "by_t",
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "t", "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "t", "KeyType": "RANGE"},
+                ],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ]
     ddb.create_table(
         TableName=TABLE,
         KeySchema=key_schema,
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "N" if a == "v" else "S"} for a in attributes],
+        AttributeDefinitions=[
+            {"AttributeName": a, "AttributeType": "N" if a == "v" else "S"} for a in attributes
+        ],
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "by_g",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "v", "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "v", "KeyType": "RANGE"},
+                ],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
@@ -101,7 +111,12 @@ def read_stream(streams, iterator: str) -> list[tuple]:
         if not page["Records"]:
             return records
         records += [
-            (r["eventName"], r["dynamodb"]["Keys"], r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage"))
+            (
+                r["eventName"],
+                r["dynamodb"]["Keys"],
+                r["dynamodb"].get("OldImage"),
+                r["dynamodb"].get("NewImage"),
+            )
             for r in page["Records"]
         ]
         iterator = page["NextShardIterator"]
@@ -151,7 +166,11 @@ UPDATES = [
     ("ADD v :one", {}, {":one": st.just({"N": "1"})}),
     ("SET v = v + :one", {}, {":one": st.just({"N": "1"})}),  # fails validation when v is missing
     ("SET #t = :t", {"#t": "t"}, {":t": st.sampled_from([{"S": "x"}, {"S": "y"}])}),
-    ("SET g = :g ADD v :one", {}, {":g": st.sampled_from([{"S": "g0"}, {"S": "g1"}]), ":one": st.just({"N": "1"})}),
+    (
+        "SET g = :g ADD v :one",
+        {},
+        {":g": st.sampled_from([{"S": "g0"}, {"S": "g1"}]), ":one": st.just({"N": "1"})},
+    ),
     ("REMOVE g", {}, {}),
 ]
 OPTIONAL_ATTRIBUTES = {
@@ -188,7 +207,9 @@ def entries(draw, with_sort_key: bool) -> dict:
         expression, names, value_strategies = draw(st.sampled_from(UPDATES))
         op["UpdateExpression"] = expression
         values = {name: draw(s) for name, s in value_strategies.items()}
-    condition = draw(st.sampled_from(CONDITIONS) if kind == "ConditionCheck" else st.none() | st.sampled_from(CONDITIONS))
+    condition = draw(
+        st.sampled_from(CONDITIONS) if kind == "ConditionCheck" else st.none() | st.sampled_from(CONDITIONS)
+    )
     if condition:
         op["ConditionExpression"] = condition
         if ":ev" in condition:
@@ -216,7 +237,7 @@ def run(patched: bool, with_sort_key: bool, seed: list[dict], calls: list[list[d
         create_table(ddb, with_sort_key)
         for item in seed:
             ddb.put_item(TableName=TABLE, Item=item)
-        outcomes = [transact(ddb, items) for items in calls]
+        outcomes = [transact(ddb, call) for call in calls]
         return {
             "outcomes": outcomes,
             "contents": table_contents(ddb, with_sort_key),
@@ -262,7 +283,12 @@ def test_cancellation_reasons_cover_every_item(patched):
                 put("new", 1),
                 check("old", "attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD"),
                 put("other", 2, condition="attribute_not_exists(pk)"),
-                update_v("missing", 3, ConditionExpression="attribute_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+                update_v(
+                    "missing",
+                    3,
+                    ConditionExpression="attribute_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
             ],
         )
 
@@ -273,7 +299,9 @@ def test_cancellation_reasons_cover_every_item(patched):
             failed,
             failed,  # ALL_OLD of an absent item: no Item
         ]
-        assert outcome[2].endswith("[None, ConditionalCheckFailed, ConditionalCheckFailed, ConditionalCheckFailed]")
+        assert outcome[2].endswith(
+            "[None, ConditionalCheckFailed, ConditionalCheckFailed, ConditionalCheckFailed]"
+        )
         assert [item["pk"]["S"] for item in _sorted(ddb.scan(TableName=TABLE)["Items"])] == ["old", "other"]
 
 
@@ -289,7 +317,9 @@ def test_success_writes_every_item_and_its_stream_record(patched):
             ddb,
             [
                 put("new", 5, condition="attribute_not_exists(pk)", g={"S": "g1"}),
-                update_v("upd", 2, ConditionExpression="v = :one", ExpressionAttributeValues={":one": {"N": "1"}}),
+                update_v(
+                    "upd", 2, ConditionExpression="v = :one", ExpressionAttributeValues={":one": {"N": "1"}}
+                ),
                 {"Delete": {"TableName": TABLE, "Key": key("del")}},
                 check("chk", "attribute_exists(pk)"),
             ],
@@ -380,7 +410,9 @@ def test_stream_lambdas_are_invoked_once_on_commit_and_never_for_a_cancelled_tra
     with aws(True) as (ddb, _):
         create_table(ddb)
         table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(TABLE)
-        table.lambda_event_source_mappings[f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:f"] = _FakeMapping()
+        table.lambda_event_source_mappings[f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:f"] = (
+            _FakeMapping()
+        )
 
         assert transact(ddb, [put("a", 1), check("b", "attribute_exists(pk)")])[0] == "error"
         assert lambdas.batches == []
@@ -389,18 +421,37 @@ def test_stream_lambdas_are_invoked_once_on_commit_and_never_for_a_cancelled_tra
         assert len(table.lambda_event_source_mappings) == 1
 
 
-def test_install_is_idempotent_and_uninstall_restores_moto():
-    from moto.dynamodb.models import DynamoDBBackend
+def test_stream_reader_waits_for_a_transaction_in_flight(monkeypatch):
+    with aws(True) as (ddb, streams):
+        create_table(ddb)
+        iterator = shard_iterator(ddb, streams)
+        seen: list[tuple] = []
+        reader = threading.Thread(target=lambda: seen.extend(read_stream(streams, iterator)))
+        write = moto_txn._write
 
+        def write_then_read_concurrently(*args):
+            write(*args)  # the Put's INSERT record is now in the shard, uncommitted
+            reader.start()
+            reader.join(timeout=0.3)  # long enough for a reader that is not held back to see it
+
+        monkeypatch.setattr(moto_txn, "_write", write_then_read_concurrently)
+        assert transact(ddb, [put("a", 1), check("b", "attribute_exists(pk)")])[0] == "error"
+        reader.join()
+        assert seen == []
+
+
+def test_install_is_idempotent_and_uninstall_restores_moto():
+    patched_methods = [(DynamoDBBackend, "transact_write_items"), (DynamoDBStreamsBackend, "get_records")]
     with moto_txn.installed(False):
-        original = DynamoDBBackend.transact_write_items
+        originals = [vars(owner)[name] for owner, name in patched_methods]
         moto_txn.install()
-        patched = DynamoDBBackend.transact_write_items
+        patched = [vars(owner)[name] for owner, name in patched_methods]
         moto_txn.install()
-        assert DynamoDBBackend.transact_write_items is patched is not original
+        assert [vars(owner)[name] for owner, name in patched_methods] == patched
+        assert all(p is not o for p, o in zip(patched, originals, strict=True))
         moto_txn.uninstall()
         moto_txn.uninstall()
-        assert DynamoDBBackend.transact_write_items is original
+        assert [vars(owner)[name] for owner, name in patched_methods] == originals
 
 
 # --- cost -----------------------------------------------------------------------------------------

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.users import account
+from shared.users.models import Accepted, TokenBody
+
+
+@operation("POST /auth/verify-email", role=None, body=TokenBody, out=Accepted)
+def handler(req, body):
+    """verifyEmail: the emailed token marks the address verified."""
+    return account.verify_email(body.token)

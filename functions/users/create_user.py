@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.users import service
+from shared.users.models import UserCreate, UserOut
+
+
+@operation("POST /users", role="admin", body=UserCreate, out=UserOut, status=201, heavy=True)
+def handler(req, body):
+    """createUser: email unique platform-wide; a verification email is sent."""
+    return service.create_user(req.actor, body)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.users import account
+from shared.users.models import TwoFactorSetup
+
+
+@operation("POST /users/{id}/two-factor", role="user", out=TwoFactorSetup)
+def handler(req):
+    """enableTwoFactor: a TOTP secret for your authenticator app (yourself only)."""
+    return account.enable_two_factor(req.actor, req.path["id"])

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.users import service
+from shared.users.models import EmailQuery, UserOut
+
+
+@operation("GET /users/by-email", role="manager", query=EmailQuery, out=UserOut)
+def handler(req):
+    """getUserByEmail: case-insensitive; another tenant's user is not found."""
+    return service.get_user_by_email(req.actor, req.query.email, req.query.client_id)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.users import service
+from shared.users.models import UserListQuery, UserPage
+
+
+@operation("GET /users", role="manager", query=UserListQuery, out=UserPage)
+def handler(req):
+    """getUsers: the tenant's users, newest first, filtered by status and role."""
+    return service.list_users(req.actor, req.query)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.users import service
+from shared.users.models import UserListQuery, UserPage
+
+
+@operation("GET /users/by-role/{role}", role="manager", query=UserListQuery, out=UserPage)
+def handler(req):
+    """getUsersByRole: the tenant's users with one role (an index query, not a filter)."""
+    return service.list_users(req.actor, service.with_role(req.query, req.path["role"]))

@@ -1,0 +1,70 @@
+"""The one way to change an item: read, check, conditional write on `version`, audit, all at once.
+
+With If-Match the caller's version must still be current (else 412). Without it, a lost race on
+`version` is retried from a fresh read: only the fields the request names are written, so two
+concurrent PATCHes of different fields both land.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared import audit, clock
+from shared.db.table import Item
+from shared.db.tx import Tx
+from shared.errors import Conflict, NotFound, PreconditionFailed, VersionConflict
+
+_ATTEMPTS = 6
+
+
+def load(model: type[Item], pk: str, sk: str, what: str) -> Item:
+    try:
+        item = model.get(pk, sk)
+    except model.DoesNotExist:
+        raise NotFound(f"{what} not found") from None
+    if getattr(item, "deleted_at", None):
+        raise NotFound(f"{what} not found")
+    return item
+
+
+def update(model: type[Item], pk: str, sk: str, changes: dict[str, Any], *, actor, what: str, operation: str,
+           expected_version: int | None = None, check: Callable[[Item], None] | None = None,
+           extra: Callable[[Tx, Item, dict], None] | None = None) -> Item:
+    """Apply `changes` (attribute → new value, None removes) to the item at pk/sk.
+
+    `check(item)` may refuse (raise) after the read; `extra(tx, item, changed)` adds operations to
+    the same transaction (claims of changed unique fields, for instance)."""
+    for _ in range(_ATTEMPTS):
+        item = load(model, pk, sk, what)
+        if check:
+            check(item)
+        if expected_version is not None and item.version != expected_version:
+            raise PreconditionFailed(f"{what} is at version {item.version}, not {expected_version}",
+                                     field="/headers/if-match")
+        changed = {k: v for k, v in changes.items() if getattr(item, k) != v}
+        if not changed:
+            return item
+        try:
+            return _write(model, item, changed, actor, what, operation, extra)
+        except VersionConflict:
+            if expected_version is not None:
+                raise PreconditionFailed(f"{what} changed meanwhile", field="/headers/if-match") from None
+    raise Conflict(f"{what} is being changed by others; try again")
+
+
+def _write(model, item: Item, changed: dict, actor, what: str, operation: str, extra) -> Item:
+    before = item.public()
+    now = clock.now_ms()
+    actions = [getattr(model, k).set(v) if v is not None else getattr(model, k).remove() for k, v in changed.items()]
+    actions += [model.version.set(item.version + 1), model.updated_at.set(now)]
+    tx = Tx()
+    tx.update(item, actions, condition=model.version == item.version, on_fail=VersionConflict())
+    if extra:
+        extra(tx, item, changed)
+    for k, v in changed.items():
+        setattr(item, k, v)
+    item.version, item.updated_at = item.version + 1, now
+    audit.record(tx, actor, what, item.id, operation, before, item.public(), client_id=item.tenant_id)
+    tx.commit()
+    return item

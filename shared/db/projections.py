@@ -1,0 +1,186 @@
+"""Stream projections: counters (and other derived items) kept exact from the table's stream.
+
+A domain registers, per entity, a function `contribution(image) -> {counter_key: {field: n}}`
+saying what one item adds to which counter items. For each stream record the consumer compares
+the item's new contribution with the one recorded for it (a marker item) and applies only the
+difference, in one transaction with the marker. The marker carries the record's position
+(version, with a removal after the same version), so a duplicated or out-of-order record changes
+nothing: counters equal a recount whatever the delivery order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+
+from shared.db.table import Item
+from shared.db.tx import Tx
+
+Contribution = dict[str, dict[str, int]]  # counter PK → {field: amount}
+_registry: dict[str, list[tuple[str, str, Callable]]] = {}
+MAX_TOKENS = 45  # per item: old + new tokens + the marker stay within one 100-item transaction
+
+
+def counter(entity: str, name: str):
+    """Register `fn(image) -> Contribution` for items whose `entity` is `entity`."""
+
+    def wrap(fn):
+        _registry.setdefault(entity, []).append((name, "counter", fn))
+        return fn
+
+    return wrap
+
+
+def search_index(entity: str, name: str):
+    """Register `fn(image) -> set of token partition keys`; a token item (token PK, item id) is
+    kept for each, so a prefix search is one query of one partition."""
+
+    def wrap(fn):
+        _registry.setdefault(entity, []).append((name, "tokens", fn))
+        return fn
+
+    return wrap
+
+
+def registered(entity: str) -> list[tuple[str, str, Callable]]:
+    return _registry.get(entity, [])
+
+
+class SearchToken(Item, discriminator="SEARCH_TOKEN"):
+    """One prefix of one searchable word of one item: PK = token partition, SK = the item's id."""
+
+    def keys(self):
+        return {}
+
+
+class Counter(Item, discriminator="COUNTER"):
+    """A pre-aggregated counter item: numeric attributes added to by projections."""
+
+    def keys(self):
+        return {}
+
+
+class ProjectionMarker(Item, discriminator="PROJECTION_MARKER"):
+    """What one source item currently contributes to one projection, and up to which record."""
+
+    position = NumberAttribute()
+    contribution = UnicodeAttribute()  # JSON Contribution
+
+    def keys(self):
+        return {}
+
+
+@dataclass(frozen=True)
+class Change:
+    entity: str
+    pk: str
+    sk: str
+    position: int  # 2*version for writes, 2*version+1 for a removal
+    image: dict | None  # the new image (plain Python values), None when removed
+    item_id: str = ""
+
+
+def change_from_record(record: dict) -> Change | None:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    data = record["dynamodb"]
+    des = TypeDeserializer()
+    new = {k: des.deserialize(v) for k, v in (data.get("NewImage") or {}).items()} or None
+    old = {k: des.deserialize(v) for k, v in (data.get("OldImage") or {}).items()} or None
+    source = new or old
+    if not source or "entity" not in source:
+        return None
+    version = int(source.get("version", 0))
+    removed = record["eventName"] == "REMOVE"
+    return Change(source["entity"], source["PK"], source["SK"], 2 * version + (1 if removed else 0),
+                  None if removed else new, str(source.get("id", "")))
+
+
+def apply(change: Change) -> int:
+    """Apply one change to every projection of its entity; returns how many moved counters."""
+    applied = 0
+    for name, kind, fn in registered(change.entity):
+        applied += _apply_one(name, kind, fn, change)
+    return applied
+
+
+def _apply_one(name: str, kind: str, fn, change: Change) -> int:
+    marker_pk = f"{change.pk}#PROJ#{name}"
+    for _ in range(5):
+        try:
+            marker = ProjectionMarker.get(marker_pk, change.sk)
+        except ProjectionMarker.DoesNotExist:
+            marker = None
+        if marker is not None and marker.position >= change.position:
+            return 0  # a duplicate, or older than what is already applied
+        before = json.loads(marker.contribution) if marker else ({} if kind == "counter" else [])
+        after = fn(change.image) if change.image is not None else ({} if kind == "counter" else [])
+        if kind == "tokens":
+            after = sorted(after)[:MAX_TOKENS]
+        tx = Tx()
+        condition = ProjectionMarker.PK.does_not_exist() if marker is None else \
+            ProjectionMarker.position == marker.position
+        tx.put(ProjectionMarker(PK=marker_pk, SK=change.sk, position=change.position,
+                                contribution=json.dumps(after, sort_keys=True)), condition=condition,
+               on_fail=_Raced())
+        if kind == "counter":
+            for counter_pk, fields in _difference(before, after).items():
+                tx.update(Counter(PK=counter_pk, SK="COUNTER"),
+                          [Counter.entity.set(Counter)] + [_add(f, n) for f, n in fields.items()])
+        else:
+            item_id = change.item_id
+            for token in set(before) - set(after):
+                tx.delete(SearchToken(PK=token, SK=item_id))
+            for token in set(after) - set(before):
+                tx.put(SearchToken(PK=token, SK=item_id))
+        try:
+            tx.commit()
+            return 1
+        except _Raced:
+            continue
+    raise TransactWriteError("projection marker kept moving")
+
+
+class _Raced(Exception):
+    pass
+
+
+def _add(field: str, amount: int):
+    return NumberAttribute(attr_name=field).add(amount)
+
+
+def _difference(before: Contribution, after: Contribution) -> Contribution:
+    out: Contribution = {}
+    for counter_pk in set(before) | set(after):
+        b, a = before.get(counter_pk, {}), after.get(counter_pk, {})
+        fields = {f: a.get(f, 0) - b.get(f, 0) for f in set(a) | set(b)}
+        fields = {f: n for f, n in fields.items() if n}
+        if fields:
+            out[counter_pk] = fields
+    return out
+
+
+def read_counter(counter_pk: str) -> dict[str, int]:
+    """A counter item's fields (absent → empty): one GetItem."""
+    raw = Counter._get_connection().get_item(counter_pk, range_key="COUNTER").get("Item") or {}
+    return {k: int(v["N"]) for k, v in raw.items() if "N" in v and k != "version"}
+
+
+def process_batch(records: list[dict]) -> dict:
+    """A stream batch, in order. On the first failure, report it and everything after it for
+    redelivery (Lambda's partial batch response for streams retries from that record)."""
+    for record in records:
+        try:
+            change = change_from_record(record)
+            if change is not None:
+                apply(change)
+        except Exception:  # noqa: BLE001 - any failure retries from this record, in order
+            from shared.api.telemetry import logger
+
+            logger.exception("projection failed", extra={"sequence": record["dynamodb"]["SequenceNumber"]})
+            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    return {"batchItemFailures": []}

@@ -1,0 +1,535 @@
+"""`echelonx bench`: the performance report behind architecture.md "Budgets".
+
+1. Cold start: CPU time of a child process that imports one handler module, against the
+   interpreter floor (`pass`) and `import botocore.session`; ratio = (handler - floor) /
+   (botocore.session - floor), budget 1.8x for API handlers; peak RSS of the child.
+2. Import plus first request: a child imports the handler and answers its sample event
+   (events/<domain>/<module>.json) against one local runtime started here.
+3. DynamoDB calls per request (and Scans, which must be 0), counted in-process with a botocore
+   `before-call.dynamodb` hook, for the handler alone (the authorizer's context is passed in).
+4. One function per operation vs one function for all routes (shared.local.monolith).
+5. moto TransactWriteItems rates (shared.local.bench_txn).
+
+CPU time, not wall-clock: these shared machines swing too much. Child CPU and peak RSS come from
+os.wait4, which is the per-child form of getrusage(RUSAGE_CHILDREN) (whose ru_maxrss would be the
+largest child so far, not this one). It is a report, not a test: `main` always returns 0.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.local.functions import ROOT, FunctionModule, discover
+
+RUNS, QUICK_RUNS = 11, 3
+COLD_START_BUDGET = 1.8  # x botocore.session above the floor
+MONOLITH_AIM = 0.6  # per-operation init / all-routes init
+FLOOR, BASELINE, MONOLITH = "pass (floor)", "import botocore.session", "monolith (all handlers)"
+CHILD_TIMEOUT_S = 120
+_STATUS_MARK = "@@bench-status "
+_HOOK_ID = "echelonx-bench-dynamodb-calls"
+
+
+# --- child processes ---------------------------------------------------------------------------
+@dataclass
+class Child:
+    cpu_ms: float
+    rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Sample:
+    """One row: every run of the same child statement."""
+
+    label: str
+    kind: str = ""
+    cpu_ms: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    statuses: set[str] = field(default_factory=set)
+    error: str | None = None
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else float("nan")
+
+    @property
+    def rss(self) -> float:
+        return statistics.median(self.rss_mb) if self.rss_mb else float("nan")
+
+
+def child_env(base: dict | None = None) -> dict[str, str]:
+    """The children's environment: a Lambda-like region and Powertools set-up, our code importable."""
+    env = {k: v for k, v in (os.environ if base is None else base).items()
+           if not k.startswith("PYTHON")}  # e.g. PYTHONDONTWRITEBYTECODE would recompile every run
+    env.pop("AWS_PROFILE", None)
+    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    env.update({
+        "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "AWS_REGION": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+        "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "echelonx",
+        "POWERTOOLS_METRICS_NAMESPACE": "EchelonX", "POWERTOOLS_LOG_LEVEL": "INFO",
+        "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+def run_child(stmt: str, env: dict, args: tuple[str, ...] = ()) -> Child:
+    """`python -c stmt args...`; its own CPU time (user + system) and peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", stmt, *args], env=env, cwd=ROOT,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        timer = threading.Timer(CHILD_TIMEOUT_S, proc.kill)  # a hung child must not hang the report
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        return Child((usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss / 1024, proc.returncode,
+                     out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def measure(jobs: dict[str, tuple], runs: int, env: dict, warm_up: bool = True) -> dict[str, Sample]:
+    """jobs: label -> (statement, args, kind). Rounds interleave the rows so that drift on the
+    machine lands on every row alike; an untimed first round writes .pyc files and fills caches."""
+    samples = {label: Sample(label, kind) for label, (_, _, kind) in jobs.items()}
+    for round_no in range(runs + (1 if warm_up else 0)):
+        for label, (stmt, args, _) in jobs.items():
+            if samples[label].error:
+                continue
+            child = run_child(stmt, env, args)
+            _record(samples[label], child, timed=round_no > 0 or not warm_up)
+    return samples
+
+
+def _record(sample: Sample, child: Child, timed: bool) -> None:
+    if child.returncode != 0:
+        lines = child.stderr.strip().splitlines() or [f"exit {child.returncode}"]
+        sample.error = lines[-1][:100]
+        return
+    marks = [line[len(_STATUS_MARK):] for line in child.stdout.splitlines() if line.startswith(_STATUS_MARK)]
+    sample.statuses.update(marks[-1:])
+    if timed:
+        sample.cpu_ms.append(child.cpu_ms)
+        sample.rss_mb.append(child.rss_mb)
+
+
+def ratio(cpu: float, floor: float, baseline: float) -> float:
+    """Our cost above the interpreter, in units of botocore.session's."""
+    return (cpu - floor) / (baseline - floor) if baseline > floor else float("nan")
+
+
+def _reference_jobs() -> dict[str, tuple]:
+    return {FLOOR: ("pass", (), ""), BASELINE: ("import botocore.session", (), "")}
+
+
+# --- 1 and 4: import CPU per handler module, and of all of them in one ---------------------------
+def cold_starts(fns: list[FunctionModule], runs: int, monolith: bool = True) -> dict[str, Sample]:
+    """Rows: the floor, the baseline, one per handler module (by operation name), the monolith."""
+    jobs = _reference_jobs()
+    jobs.update({fn.spec.name: (f"import {fn.module}", (), fn.spec.kind) for fn in fns})
+    if monolith:
+        jobs[MONOLITH] = ("import shared.local.monolith", (), "")
+    return measure(jobs, runs, child_env())
+
+
+# --- 2: import plus first request ---------------------------------------------------------------
+@dataclass
+class Values:
+    """What the sample events' placeholders become: a real admin login on the local runtime."""
+
+    user_id: str
+    client_id: str
+    access_token: str
+    authorizer: dict = field(default_factory=dict)  # the authorizer's context for that token
+
+    def fill(self, text: str) -> dict:
+        for name, value in (("USER_ID", self.user_id), ("CLIENT_ID", self.client_id),
+                            ("ACCESS_TOKEN", self.access_token)):
+            text = text.replace("${" + name + "}", value)
+        return json.loads(text)
+
+
+def start_runtime():
+    """One seeded local runtime for parts 2 and 3 (no pollers: nothing in the parent but the
+    servers that answer the children)."""
+    from shared.local.runtime import Runtime
+    from shared.local.seed import seed
+
+    runtime = Runtime(fakes=True, pollers=False).start()
+    runtime.logins = seed()
+    return runtime
+
+
+def prepare(runtime, fns: list[FunctionModule], role: str = "admin") -> Values:
+    """Log in through the gateway; the authorizer's context for the token comes from the authorizer."""
+    creds = runtime.logins[role]
+    body = json.dumps({"email": creds["email"], "password": creds["password"]}).encode()
+    status, _, answer = runtime.gateway.handle("POST", "/auth/login", "", {"content-type": "application/json"}, body)
+    if status != 200:
+        raise RuntimeError(f"login as {role} answered {status}: {answer[:200]!r}")
+    pair = json.loads(answer)
+    values = Values(pair["user"]["id"], pair["user"]["client_id"] or "", pair["access_token"])
+    auth = next((fn for fn in fns if fn.spec.kind == "authorizer"), None)
+    event = sample_event(auth, values) if auth else None
+    if event is not None:
+        values.authorizer = _handler(auth)(event, _context(auth)).get("context") or {}
+    return values
+
+
+def sample_event(fn: FunctionModule, values: Values) -> dict | None:
+    """events/<domain>/<module>.json filled in; a protected route gets the real authorizer context."""
+    path = ROOT / "events" / fn.domain / f"{fn.path.stem}.json"
+    if not path.exists():
+        return None
+    event = values.fill(path.read_text())
+    if fn.spec.kind == "api" and fn.spec.role is not None and values.authorizer:
+        event.setdefault("requestContext", {})["authorizer"] = {"lambda": dict(values.authorizer)}
+    return event
+
+
+def requestable(fns: list[FunctionModule]) -> list[FunctionModule]:
+    """The functions on the request path: API handlers and the authorizer."""
+    return [fn for fn in fns if fn.spec.kind in ("api", "authorizer")]
+
+
+_FIRST_REQUEST = (
+    "import {module} as m\n"
+    "import json, sys\n"
+    "with open(sys.argv[1]) as f:\n"
+    "    r = m.handler(json.load(f), None)\n"
+    "sys.stdout.write('\\n' + {mark!r} + (str(r.get('statusCode')) if 'statusCode' in r else "
+    "'allow' if r.get('isAuthorized') else 'deny') + '\\n')\n"
+)
+
+
+def first_requests(fns: list[FunctionModule], values: Values, runs: int) -> tuple[dict[str, Sample], list[str]]:
+    """Rows for the floor, the baseline and each requestable function with a sample event, and the
+    names of those without one. The children talk to the runtime through os.environ."""
+    missing = []
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = _reference_jobs()
+        for fn in requestable(fns):
+            event = sample_event(fn, values)
+            if event is None:
+                missing.append(fn.spec.name)
+                continue
+            path = Path(tmp) / f"{fn.spec.name}.json"
+            path.write_text(json.dumps(event))
+            jobs[fn.spec.name] = (_FIRST_REQUEST.format(module=fn.module, mark=_STATUS_MARK), (str(path),),
+                                  fn.spec.kind)
+        return measure(jobs, runs, child_env()), missing
+
+
+# --- 3: DynamoDB calls per request --------------------------------------------------------------
+_counting = threading.local()
+_hook_installed = False
+
+
+def _on_dynamodb_call(event_name: str = "", **_) -> None:
+    calls = getattr(_counting, "calls", None)
+    if calls is not None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+    return None  # anything else would short-circuit botocore's call
+
+
+def install_call_counter() -> None:
+    """Hook every botocore session and client: future ones by wrapping Session.__init__ (PynamoDB
+    makes a session per thread), existing ones (made by seed or an earlier test) through gc, since
+    a client copies its session's handlers when it is created."""
+    global _hook_installed
+    if _hook_installed:
+        return
+    import botocore.client
+    import botocore.session
+
+    original = botocore.session.Session.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.register("before-call.dynamodb", _on_dynamodb_call, unique_id=_HOOK_ID)
+
+    botocore.session.Session.__init__ = init
+    for obj in gc.get_objects():
+        if isinstance(obj, botocore.session.Session):
+            obj.register("before-call.dynamodb", _on_dynamodb_call, unique_id=_HOOK_ID)
+        elif isinstance(obj, botocore.client.BaseClient):
+            obj.meta.events.register("before-call.dynamodb", _on_dynamodb_call, unique_id=_HOOK_ID)
+    _hook_installed = True
+
+
+@contextmanager
+def counting_dynamodb_calls():
+    """Counter of DynamoDB operations made on this thread only: not the servers' or pollers' threads."""
+    install_call_counter()
+    _counting.calls = Counter()
+    try:
+        yield _counting.calls
+    finally:
+        _counting.calls = None
+
+
+@contextmanager
+def _quiet_logs():
+    # In-process requests would print their INFO lines in the middle of the tables.
+    from shared.api.telemetry import logger
+
+    log = logging.getLogger(logger.name)
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+@dataclass
+class Calls:
+    operation: str
+    kind: str
+    statuses: list[str] = field(default_factory=list)
+    counts: list[Counter] = field(default_factory=list)  # per request: DynamoDB operation -> calls
+    error: str | None = None
+
+    @property
+    def calls(self) -> list[int]:
+        return [sum(c.values()) for c in self.counts]
+
+    @property
+    def scans(self) -> int:
+        return sum(c.get("Scan", 0) for c in self.counts)
+
+
+def _handler(fn: FunctionModule):
+    import importlib
+
+    return importlib.import_module(fn.module).handler
+
+
+def _context(fn: FunctionModule):
+    from shared.local.lambda_runtime import LambdaContext
+
+    return LambdaContext(fn.spec.name)
+
+
+def _status(answer) -> str:
+    if isinstance(answer, dict) and "statusCode" in answer:
+        return str(answer["statusCode"])
+    if isinstance(answer, dict) and "isAuthorized" in answer:
+        return "allow" if answer["isAuthorized"] else "deny"
+    return "ok"
+
+
+def dynamodb_calls(fns: list[FunctionModule], values: Values, requests: int = 2) -> tuple[list[Calls], list[str]]:
+    """Each requestable function answers its sample event `requests` times in-process (the first
+    may pay for one-off reads, the second is the steady state); the calls of each request."""
+    rows, missing = [], []
+    with _quiet_logs():
+        for fn in requestable(fns):
+            event = sample_event(fn, values)
+            if event is None:
+                missing.append(fn.spec.name)
+                continue
+            rows.append(_count_requests(fn, event, requests))
+    return rows, missing
+
+
+def _count_requests(fn: FunctionModule, event: dict, requests: int) -> Calls:
+    row = Calls(fn.spec.name, fn.spec.kind)
+    for _ in range(requests):
+        with counting_dynamodb_calls() as calls:
+            try:
+                answer = _handler(fn)(copy.deepcopy(event), _context(fn))
+            except Exception as exc:  # noqa: BLE001 - one failing handler must not end the report
+                row.error = f"{type(exc).__name__}: {exc}"[:100]
+                return row
+        row.statuses.append(_status(answer))
+        row.counts.append(Counter(calls))
+    return row
+
+
+def call_limit(operation: str) -> int | None:
+    """architecture.md: stats <= 3 reads, get/list <= 2 calls; other operations have no limit."""
+    if "stats" in operation.lower():
+        return 3
+    if operation.startswith(("get", "list")):
+        return 2
+    return None
+
+
+# --- 5: moto TransactWriteItems -----------------------------------------------------------------
+def transactions(quick: bool) -> dict:
+    """bench_txn's rates. It uses an in-process mock_aws, which resets moto's backends: run it with
+    no local runtime alive in this process, and with no endpoint override pointing boto3 elsewhere."""
+    from shared.local import bench_txn
+
+    n_tx, items = (200, 5000) if quick else (1000, 20000)
+    saved = os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        result = bench_txn.measure(n_tx, items)
+    finally:
+        if saved is not None:
+            os.environ["AWS_ENDPOINT_URL"] = saved
+    return {"tx": n_tx, "items": items, **result}
+
+
+# --- printing -----------------------------------------------------------------------------------
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Plain-text columns: the first left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _num(value: float, digits: int = 1) -> str:
+    return "-" if value != value else f"{value:.{digits}f}"  # NaN (no data) prints as "-"
+
+
+def report_cold_starts(samples: dict[str, Sample], runs: int) -> list[str]:
+    floor, base = samples[FLOOR].cpu, samples[BASELINE].cpu
+    rows, over = [], []
+    for label, s in samples.items():
+        if label == MONOLITH:
+            continue
+        r = ratio(s.cpu, floor, base) if label != FLOOR else float("nan")
+        verdict = _verdict(s, r) if s.kind == "api" else ""
+        if verdict == "OVER":
+            over.append(f"{label} {r:.2f}x")
+        rows.append([label, s.kind, _num(s.cpu), _num(r, 2), _num(s.rss), verdict])
+    _title(f"1. Cold start: import CPU per handler module (median of {runs}; ratio = (module - floor) / "
+           f"(botocore.session - floor), budget {COLD_START_BUDGET}x for API handlers)")
+    print(table(["module", "kind", "CPU ms", "ratio", "peak MB", "budget"], rows))
+    return [f"cold start over {COLD_START_BUDGET}x: " + ", ".join(over)] if over else []
+
+
+def _verdict(s: Sample, r: float) -> str:
+    if s.error:
+        return "error: " + s.error
+    return "OVER" if r > COLD_START_BUDGET else "ok"
+
+
+def report_first_requests(samples: dict[str, Sample], missing: list[str], runs: int) -> list[str]:
+    floor, base = samples[FLOOR].cpu, samples[BASELINE].cpu
+    rows = []
+    for label, s in samples.items():
+        r = ratio(s.cpu, floor, base) if label != FLOOR else float("nan")
+        status = ("error: " + s.error) if s.error else "/".join(sorted(s.statuses))
+        rows.append([label, s.kind, _num(s.cpu), _num(r, 2), _num(s.rss), status])
+    _title(f"2. Import plus first request, in a child against the local runtime (median of {runs}; "
+           "ratio as in 1; no budget set yet)")
+    print(table(["function", "kind", "CPU ms", "ratio", "peak MB", "status"], rows))
+    if missing:
+        print("no sample event (not measured): " + ", ".join(missing))
+    return [f"{s.label} first request failed" for s in samples.values() if s.error]
+
+
+def report_calls(rows: list[Calls], missing: list[str]) -> list[str]:
+    lines, problems = [], []
+    for row in rows:
+        limit = call_limit(row.operation) if row.kind == "api" else None
+        problems += _call_problems(row, limit)
+        detail = ("error: " + row.error) if row.error else ", ".join(
+            f"{op} {n}" for op, n in sorted((row.counts[0] if row.counts else Counter()).items()))
+        lines.append([row.operation, row.kind, "/".join(row.statuses), " / ".join(map(str, row.calls)),
+                      "-" if limit is None else str(limit), str(row.scans), detail])
+    _title("3. DynamoDB calls per request, in-process, the handler alone (1st / 2nd request; Scans must be 0)")
+    print(table(["function", "kind", "status", "calls", "limit", "Scans", "1st request"], lines))
+    if missing:
+        print("no sample event (not measured): " + ", ".join(missing))
+    return problems
+
+
+def _call_problems(row: Calls, limit: int | None) -> list[str]:
+    if row.error:
+        return [f"{row.operation} failed in-process"]
+    out = [f"{row.operation} made {row.scans} Scan(s)"] if row.scans else []
+    if limit is not None and max(row.calls, default=0) > limit:
+        out.append(f"{row.operation} made {max(row.calls)} DynamoDB calls (limit {limit})")
+    return out
+
+
+def report_monolith(samples: dict[str, Sample], runs: int) -> list[str]:
+    floor, mono = samples[FLOOR].cpu, samples[MONOLITH].cpu
+    rows, whole, above = [], [], []
+    for label, s in samples.items():
+        if label in (FLOOR, BASELINE, MONOLITH) or s.error:
+            continue
+        whole.append(s.cpu / mono)
+        above.append((s.cpu - floor) / (mono - floor))
+        rows.append([label, s.kind, _num(s.cpu), _num(whole[-1], 2), _num(above[-1], 2)])
+    rows.append([MONOLITH, "", _num(mono), "1.00", "1.00"])
+    _title(f"4. One function per operation vs all routes in one (median of {runs}; aim <= {MONOLITH_AIM})")
+    print(table(["module", "kind", "CPU ms", "/ monolith", "above floor"], rows))
+    if not whole:
+        return []
+    med = statistics.median(whole)
+    print(f"median per-operation init / monolith init: {med:.2f} (above the floor: "
+          f"{statistics.median(above):.2f}) over {len(whole)} modules; aim <= {MONOLITH_AIM}")
+    return [f"median init / monolith {med:.2f} > aim {MONOLITH_AIM}"] if med > MONOLITH_AIM else []
+
+
+def report_transactions(result: dict) -> None:
+    _title("5. moto TransactWriteItems (Put + Update per transaction, shared.local.moto_txn installed)")
+    print(table(["table", "tx", "tx/s"], [
+        ["empty", str(result["tx"]), _num(result["empty_tx_per_s"])],
+        [f"{result['items']:,} items", str(result["tx"]), _num(result["big_tx_per_s"])],
+    ]))
+    print(f"ratio full/empty: {result['ratio']:.2f}")
+
+
+def _title(text: str) -> None:
+    print(f"\n{text}", flush=True)
+
+
+def _env_defaults() -> None:
+    # As tests/conftest.py: never a real AWS account, whatever the machine has configured.
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def main(quick: bool = False) -> int:
+    _env_defaults()
+    runs = QUICK_RUNS if quick else RUNS
+    fns = discover()
+    print(f"echelonx bench{' --quick' if quick else ''}: {len(fns)} functions, {runs} runs per row, "
+          f"Python {sys.version.split()[0]}", flush=True)
+    cold = cold_starts(fns, runs)
+    problems = report_cold_starts(cold, runs)
+    install_call_counter()  # before the runtime makes its sessions
+    runtime = start_runtime()
+    try:
+        values = prepare(runtime, fns)
+        problems += report_first_requests(*first_requests(fns, values, runs), runs)
+        problems += report_calls(*dynamodb_calls(fns, values))
+    finally:
+        runtime.stop()
+    problems += report_monolith(cold, runs)
+    report_transactions(transactions(quick))
+    print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))
+    return 0

@@ -1,0 +1,114 @@
+"""The sample events in events/: real-shaped API Gateway v2 (and stream) events, one per function.
+
+`echelonx events` (re)writes them from SAMPLES. Placeholders `${USER_ID}`, `${CLIENT_ID}`,
+`${ACCESS_TOKEN}`, `${OTHER_USER_ID}` are filled by whoever replays them (tests, bench).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shared.local.functions import ROOT, discover
+
+ADMIN = {"user_id": "${USER_ID}", "role": "admin", "client_id": "${CLIENT_ID}", "permissions": "",
+         "session_id": "01JDEMO0000000000000000000"}
+
+# operation → (path parameters, query, body, authorizer context); the route comes from the decorator.
+SAMPLES: dict[str, tuple[dict, dict, dict | None, dict | None]] = {
+    "login": ({}, {}, {"email": "admin@demo.echelonx.local", "password": "demo-staff-password"}, None),
+    "refreshToken": ({}, {}, {"refresh_token": "P.01JDEMO0000000000000000000.not-a-live-secret"}, None),
+    "logout": ({}, {}, {"refresh_token": "P.01JDEMO0000000000000000000.not-a-live-secret"}, None),
+    "requestPasswordReset": ({}, {}, {"email": "nobody@demo.echelonx.local"}, None),
+    "confirmPasswordReset": ({}, {}, {"token": "P.01JDEMO0000000000000000000.expired-secret",
+                                      "new_password": "a-brand-new-password"}, None),
+    "verifyEmail": ({}, {}, {"token": "P.01JDEMO0000000000000000000.expired-secret"}, None),
+    "getUserById": ({"id": "${USER_ID}"}, {}, None, ADMIN),
+    "getUsers": ({}, {"limit": "10", "status": "active"}, None, ADMIN),
+    "getUsersByRole": ({"role": "admin"}, {"limit": "10"}, None, ADMIN),
+    "getUserByEmail": ({}, {"email": "admin@demo.echelonx.local"}, None, ADMIN),
+    "createUser": ({}, {}, {"email": "new.hire.${RUN}@demo.echelonx.local", "role": "user", "first_name": "Nia",
+                            "last_name": "Okafor", "phone": "(415) 555-2671", "password": "a-strong-password"}, ADMIN),
+    "updateUser": ({"id": "${USER_ID}"}, {}, {"timezone": "Europe/Paris", "language": "fr"}, ADMIN),
+    "deleteUser": ({"id": "${OTHER_USER_ID}"}, {}, None, ADMIN),
+    "getUserStats": ({}, {}, None, ADMIN),
+    "searchUsers": ({}, {"q": "adm"}, None, ADMIN),
+    "bulkUpdateUsers": ({}, {}, {"updates": [{"id": "${USER_ID}", "changes": {"language": "en"}}]}, ADMIN),
+    "getUserActivity": ({"id": "${USER_ID}"}, {"limit": "20"}, None, ADMIN),
+    "getUserPermissions": ({"id": "${USER_ID}"}, {}, None, ADMIN),
+    "enableTwoFactor": ({"id": "${OTHER_USER_ID}"}, {}, None, ADMIN),
+    "confirmTwoFactor": ({"id": "${USER_ID}"}, {}, {"code": "123456"}, ADMIN),
+}
+
+
+def api_event(route: str, path_params: dict, query: dict, body, auth: dict | None, headers: dict | None = None) -> dict:
+    method, template = route.split(" ", 1)
+    path = template
+    for name, value in path_params.items():
+        path = path.replace("{" + name + "}", value)
+    h = {"accept": "application/json", "content-type": "application/json", "host": "api.echelonx.example",
+         "user-agent": "curl/8.5.0", "x-forwarded-for": "203.0.113.7", **(headers or {})}
+    event = {
+        "version": "2.0", "routeKey": route, "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()), "headers": h,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "a1b2c3d4e5", "domainName": "api.echelonx.example",
+            "domainPrefix": "api", "requestId": "JKJaXmPLvHcESHA=", "routeKey": route, "stage": "$default",
+            "time": "25/Nov/2026:13:00:00 +0000", "timeEpoch": 1795611600000,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
+                     "userAgent": "curl/8.5.0"}},
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if path_params:
+        event["pathParameters"] = path_params
+    if body is not None:
+        event["body"] = json.dumps(body)
+    if auth:
+        event["requestContext"]["authorizer"] = {"lambda": auth}
+    return event
+
+
+def authorizer_event() -> dict:
+    event = api_event("GET /users/{id}", {"id": "${USER_ID}"}, {}, None, None,
+                      {"authorization": "Bearer ${ACCESS_TOKEN}"})
+    event.update({"type": "REQUEST", "identitySource": ["Bearer ${ACCESS_TOKEN}"],
+                  "routeArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/$default/GET/users/{id}"})
+    return event
+
+
+def stream_event() -> dict:
+    image = {"PK": {"S": "T#${CLIENT_ID}#USER#${USER_ID}"}, "SK": {"S": "USER"}, "entity": {"S": "USER"},
+             "id": {"S": "${USER_ID}"}, "client_id": {"S": "${CLIENT_ID}"}, "email": {"S": "admin@demo.echelonx.local"},
+             "role": {"S": "admin"}, "status": {"S": "active"}, "version": {"N": "1"},
+             "created_at": {"N": "1795611600000"}, "updated_at": {"N": "1795611600000"}}
+    return {"Records": [{
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b", "eventName": "INSERT", "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {"ApproximateCreationDateTime": 1795611600, "Keys": {"PK": image["PK"], "SK": image["SK"]},
+                     "NewImage": image, "SequenceNumber": "000000000000000000001", "SizeBytes": 420,
+                     "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/echelonx/stream/2026-11-25T00:00:00.000"}]}
+
+
+def event_for(fn) -> dict:
+    spec = fn.spec
+    if spec.kind == "authorizer":
+        return authorizer_event()
+    if spec.kind == "stream":
+        return stream_event()
+    path_params, query, body, auth = SAMPLES[spec.name]
+    return api_event(f"{spec.method} {spec.route}", path_params, query, body, auth)
+
+
+def write_all(root: Path = ROOT) -> list[Path]:
+    written = []
+    for fn in discover(root):
+        target = root / "events" / fn.domain / f"{fn.path.stem}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(event_for(fn), indent=2) + "\n"
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+            written.append(target)
+    return written

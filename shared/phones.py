@@ -1,0 +1,32 @@
+"""Phone numbers in E.164, with the `phonenumbers` library. A number without `+` is read in the
+tenant's default country (the client's `default_country`, else US)."""
+
+from __future__ import annotations
+
+from shared.errors import ValidationFailed
+
+DEFAULT_COUNTRY = "US"
+
+
+def to_e164(raw: str, client_id: str | None, field: str) -> str:
+    import phonenumbers
+
+    region = None if raw.strip().startswith("+") else _country_of(client_id)
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed(f"not a phone number: {exc}", field=field) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed("not a valid phone number", field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _country_of(client_id: str | None) -> str:
+    if not client_id:
+        return DEFAULT_COUNTRY
+    from shared.clients import store as clients
+
+    try:
+        return clients.get(client_id).default_country or DEFAULT_COUNTRY
+    except Exception:  # noqa: BLE001 - the tenant's own setting is a nicety; US is the documented fallback
+        return DEFAULT_COUNTRY

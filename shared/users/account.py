@@ -1,0 +1,136 @@
+"""Account flows: email verification, password reset (the seed's resetPassword, in two steps) and
+two-factor setup. Tokens are `<tenant>.<user id>.<secret>`, stored only as SHA-256 hashes, single
+use, and sent by email through SendGrid; answers never say whether an email has an account."""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+
+from pynamodb.exceptions import UpdateError
+
+from shared import clock
+from shared.api.telemetry import logger
+from shared.auth.store import digest, revoke_all_sessions
+from shared.errors import Conflict, ValidationFailed
+from shared.users import store
+
+PLATFORM = "P"
+RESET_TTL_MS = 60 * 60 * 1000
+_BAD_TOKEN = "the link is not valid or has expired"
+
+
+def _new_token(user: store.User) -> tuple[str, str]:
+    secret = _secrets.token_urlsafe(32)
+    return f"{user.client_id or PLATFORM}.{user.id}.{secret}", digest(secret)
+
+
+def _user_of(token: str) -> tuple[store.User | None, str]:
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        return None, ""
+    tenant, user_id, secret = parts
+    return store.find_by_token(None if tenant == PLATFORM else tenant, user_id), digest(secret)
+
+
+def _send(to: str, subject: str, text: str) -> None:
+    from shared.providers.errors import ProviderError
+    from shared.providers.sendgrid_email import send_email
+
+    try:
+        send_email(to, os.environ.get("EMAIL_FROM", "no-reply@echelonx.dev"), subject, text=text)
+    except ProviderError as err:  # the answer must not depend on delivery; the failure is logged
+        logger.warning("account email not sent", extra={"code": err.code, "transient": err.transient})
+
+
+def _link(path: str, token: str) -> str:
+    return f"{os.environ.get('APP_BASE_URL', 'https://app.echelonx.dev')}{path}?token={token}"
+
+
+def send_verification(user: store.User) -> None:
+    token, hashed = _new_token(user)
+    user.update(actions=[store.User.email_verification_token.set(hashed)])
+    _send(user.email, "Confirm your email", f"Confirm your email address: {_link('/verify-email', token)}")
+
+
+def verify_email(token: str) -> dict:
+    """verifyEmail: the token from the email marks the address verified (once)."""
+    user, hashed = _user_of(token)
+    if user is None or not user.email_verification_token:
+        raise ValidationFailed(_BAD_TOKEN, field="/body/token")
+    try:
+        user.update(actions=[store.User.email_verified.set(True), store.User.email_verification_token.remove()],
+                    condition=store.User.email_verification_token == hashed)
+    except UpdateError:
+        raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
+    return {"status": "verified"}
+
+
+def request_password_reset(email: str) -> dict:
+    """requestPasswordReset: same answer whether or not the email has an account."""
+    user = store.find_by_email(email)
+    if user is not None and user.status == "active":
+        token, hashed = _new_token(user)
+        user.update(actions=[store.User.password_reset_token.set(hashed),
+                             store.User.password_reset_expires.set(clock.now_ms() + RESET_TTL_MS)])
+        _send(user.email, "Reset your password",
+              f"Reset your password within an hour: {_link('/reset-password', token)}")
+    return {"status": "if the email has an account, a reset link is on its way"}
+
+
+def confirm_password_reset(token: str, new_password: str) -> dict:
+    """confirmPasswordReset: single use; every session of the user is revoked."""
+    from shared.security.passwords import hash_password
+
+    user, hashed = _user_of(token)
+    if user is None or not user.password_reset_token or (user.password_reset_expires or 0) <= clock.now_ms():
+        raise ValidationFailed(_BAD_TOKEN, field="/body/token")
+    try:
+        user.update(actions=[store.User.password_hash.set(hash_password(new_password)),
+                             store.User.password_reset_token.remove(), store.User.password_reset_expires.remove(),
+                             store.User.failed_login_attempts.set(0), store.User.version.add(1)],
+                    condition=store.User.password_reset_token == hashed)
+    except UpdateError:
+        raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
+    revoke_all_sessions(user.client_id, user.id, "password reset")
+    return {"status": "password changed"}
+
+
+def enable_two_factor(actor, user_id: str) -> dict:
+    """enableTwoFactor: a new secret, kept encrypted until confirmTwoFactor proves the app has it."""
+    import pyotp
+
+    from shared.security import totp
+
+    user = _self(actor, user_id)
+    if user.two_factor_enabled:
+        raise Conflict("two-factor is already on")
+    secret = totp.new_secret()
+    user.update(actions=[store.User.two_factor_pending.set(totp.seal(user, secret))])
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="EchelonX")
+    return {"secret": secret, "otpauth_uri": uri}
+
+
+def confirm_two_factor(actor, user_id: str, code: str) -> dict:
+    """confirmTwoFactor: the first valid code turns two-factor on."""
+    from shared.security import envelope, totp
+
+    user = _self(actor, user_id)
+    if not user.two_factor_pending:
+        raise Conflict("start with enableTwoFactor")
+    secret = envelope.decrypt(user.two_factor_pending, totp.context_for(user))
+    step = totp.matching_step(secret, code)
+    if step is None:
+        raise ValidationFailed("the code does not match", field="/body/code")
+    user.update(actions=[store.User.two_factor_secret.set(user.two_factor_pending),
+                         store.User.two_factor_pending.remove(), store.User.two_factor_enabled.set(True),
+                         store.User.two_factor_last_step.set(step), store.User.version.add(1)])
+    return store.get(user.client_id, user.id).public()
+
+
+def _self(actor, user_id: str) -> store.User:
+    from shared.errors import NotFound
+
+    if user_id != actor.user_id:
+        raise NotFound("user not found")  # two-factor is set up by its owner only
+    return store.get(actor.tenant, user_id)

@@ -1,0 +1,48 @@
+"""What users add to counters (getUserStats) and to the search index (searchUsers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared import search
+from shared.db import projections
+from shared.users.store import scope
+
+STATS = "USERSTATS"
+
+
+def stats_key(client_id: str | None) -> str:
+    return scope(client_id, "COUNTER", STATS)
+
+
+def month_of(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m")
+
+
+@projections.counter("USER", "user-stats")
+def user_stats(user: dict) -> projections.Contribution:
+    """One per live user: total, its status, its role, verified, 2FA, and the month of last login."""
+    if user.get("deleted_at"):
+        return {}
+    fields = {"total": 1, f"status_{user['status']}": 1, f"role_{user['role']}": 1}
+    if user.get("email_verified"):
+        fields["email_verified"] = 1
+    if user.get("two_factor_enabled"):
+        fields["two_factor_enabled"] = 1
+    if user.get("last_login"):
+        fields[f"active_{month_of(int(user['last_login']))}"] = 1
+    return {stats_key(user.get("client_id")): fields}
+
+
+def token_partition(client_id: str | None, token: str) -> str:
+    return scope(client_id, "SEARCH", "USER", token)
+
+
+@projections.search_index("USER", "user-search")
+def user_search(user: dict) -> set[str]:
+    """Prefixes of the names and the email's words, for live users."""
+    if user.get("deleted_at"):
+        return set()
+    local, _, domain = str(user.get("email", "")).partition("@")
+    tokens = search.prefixes(user.get("first_name"), user.get("last_name"), user.get("full_name"), local, domain)
+    return {token_partition(user.get("client_id"), t) for t in tokens}
