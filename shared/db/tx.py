@@ -16,6 +16,7 @@ from pynamodb.transactions import TransactWrite
 from shared.db.table import Item
 
 MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+_SEND_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}
 _RETRIES_ON_CONFLICT = 3
 
 
@@ -65,9 +66,14 @@ class Tx:
                 if not _is_transient(err) or attempt == _RETRIES_ON_CONFLICT - 1:
                     raise
 
+    def _ordered(self) -> list[_Op]:
+        # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons come
+        # back in that order, so our operations are matched to them in the same order.
+        return sorted(self.ops, key=lambda op: _SEND_ORDER[op.kind])
+
     def _write(self) -> None:
         with TransactWrite(connection=_connection()) as tw:
-            for op in self.ops:
+            for op in self._ordered():
                 if op.kind == "put":
                     tw.save(op.item, condition=op.condition)
                 elif op.kind == "update":
@@ -80,7 +86,7 @@ class Tx:
 
     def _failure(self, err: TransactWriteError) -> Exception | None:
         reasons = err.cancellation_reasons or []
-        for op, reason in zip(self.ops, reasons, strict=False):
+        for op, reason in zip(self._ordered(), reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 return op.on_fail or RuntimeError("unexpected condition failure")
         return None

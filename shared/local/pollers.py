@@ -1,18 +1,22 @@
 """Event sources, as Lambda's pollers and EventBridge Scheduler would drive the functions:
 SQS (batches, partial batch failures, visibility and redrive left to SQS), DynamoDB streams (in
-order, retried, then skipped), due schedules (fired on the shared clock), and a TTL sweeper."""
+order, retried, then skipped), due schedules (fired on the shared clock), and a TTL sweeper.
+
+Several runtimes may share one process, and moto's state is process-wide: each Pollers fires only
+schedules that target its own functions, and reads only its own queues, streams and table."""
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 import traceback
 from datetime import UTC, datetime
 
 from shared import clock
 from shared.local.aws import REGION
 from shared.local.lambda_runtime import LocalFunction
+
+DEFAULT_STREAM_RETRIES = 3  # AWS's default is -1 (until the record expires); locally a bad record must not stall
 
 
 class Pollers:
@@ -21,16 +25,22 @@ class Pollers:
         self.table = table_logical_id
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._stream_positions: dict[str, str] = {}
-        self._schedule_seen: dict[str, datetime] = {}
+        self._stream_positions: dict[str, tuple[str, str]] = {}  # consumer → (iterator type, sequence number)
+        self._stream_failures: dict[str, tuple[str, int]] = {}  # consumer → (checkpoint, failed attempts)
+        self._schedules: dict[str, list[datetime]] = {}  # schedule → [first seen, checked up to]
+        self._table_keys: dict[str, list[str]] = {}
         self.errors: list[str] = []
+        self.passes: dict[str, int] = {}  # completed passes per poller, for settle()
+        self._passed = threading.Condition()
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self, interval_s: float = 0.1) -> Pollers:
         self._create_template_schedules()
-        for name, target in (("sqs", self.poll_queues), ("streams", self.poll_streams),
-                             ("schedules", self.poll_schedules), ("ttl", self.sweep_ttl)):
-            t = threading.Thread(target=self._loop, args=(target, interval_s), name=f"poller-{name}", daemon=True)
+        # A TTL sweep scans the table: twice a second is plenty (items expire on minute scales).
+        for name, target, interval in (("sqs", self.poll_queues, interval_s), ("streams", self.poll_streams, interval_s),
+                                       ("schedules", self.poll_schedules, interval_s),
+                                       ("ttl", self.sweep_ttl, max(interval_s, 0.5))):
+            t = threading.Thread(target=self._loop, args=(name, target, interval), name=f"poller-{name}", daemon=True)
             t.start()
             self._threads.append(t)
         return self
@@ -40,26 +50,41 @@ class Pollers:
         for t in self._threads:
             t.join(timeout=5)
 
-    def _loop(self, target, interval_s: float) -> None:
+    def settle(self, *names: str, timeout_s: float = 10.0) -> None:
+        """Return once each named poller (default: all) has run a whole pass begun after this call, so that
+        what was due when it was called (a moved clock, a write) has been delivered."""
+        names = names or ("sqs", "streams", "schedules", "ttl")
+        with self._passed:
+            # +2: a pass under way now may have looked before the change; the one after it cannot have.
+            wanted = {n: self.passes.get(n, 0) + 2 for n in names}
+            if not self._passed.wait_for(lambda: all(self.passes.get(n, 0) >= c for n, c in wanted.items()),
+                                         timeout_s):
+                raise TimeoutError(f"pollers {names} did not complete a pass within {timeout_s} s")
+
+    def _loop(self, name: str, target, interval_s: float) -> None:
         while not self._stop.is_set():
             try:
                 busy = target()
             except Exception:  # noqa: BLE001 - a poller must survive a bad record; the error is kept
                 self.errors.append(traceback.format_exc())
                 busy = False
+            with self._passed:
+                self.passes[name] = self.passes.get(name, 0) + 1
+                self._passed.notify_all()
             if not busy:
                 self._stop.wait(interval_s)
 
     def _event_sources(self, kind: str):
+        """(function, event name, properties as the template gives them) of every event of this type."""
         for fn in self.functions.values():
-            for event in fn.events.values():
+            for name, event in fn.events.items():
                 if event.get("Type") == kind:
-                    yield fn, event["Properties"]
+                    yield fn, name, event["Properties"]
 
     # --- SQS -------------------------------------------------------------------------------------
     def poll_queues(self) -> bool:
         busy = False
-        for fn, props in self._event_sources("SQS"):
+        for fn, _, props in self._event_sources("SQS"):
             busy |= self._poll_queue(fn, props)
         return busy
 
@@ -76,10 +101,12 @@ class Pollers:
         try:
             result = fn.invoke(event)
         except Exception:  # noqa: BLE001 - like Lambda: the whole batch returns after its visibility timeout
-            self.errors.append(traceback.format_exc())
+            self.errors.append(f"{fn.logical_id}: " + traceback.format_exc())
             return True
-        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])} \
-            if "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []) else set()
+        failed = _batch_item_failures(result, props, [m["MessageId"] for m in messages])
+        if failed is None:  # a malformed partial response fails the whole batch
+            self.errors.append(f"{fn.logical_id}: invalid batchItemFailures {result!r}: the batch is retried")
+            return True
         done = [m for m in messages if m["MessageId"] not in failed]
         for i in range(0, len(done), 10):
             sqs.delete_message_batch(QueueUrl=url, Entries=[
@@ -89,87 +116,122 @@ class Pollers:
     # --- DynamoDB streams -------------------------------------------------------------------------
     def poll_streams(self) -> bool:
         busy = False
-        for fn, props in self._event_sources("DynamoDB"):
+        for fn, _, props in self._event_sources("DynamoDB"):
             busy |= self._poll_stream(fn, props)
         return busy
 
     def _poll_stream(self, fn: LocalFunction, props: dict) -> bool:
+        """One batch for one consumer: delivered, or retried from its checkpoint on the next pass (a failed
+        attempt waits a poll interval) until MaximumRetryAttempts, when the batch is skipped."""
         streams = self.aws.client("dynamodbstreams")
         logical = props["Stream"]["Fn::GetAtt"][0]
         stream_arn = self.aws.attrs[(logical, "StreamArn")]
+        consumer = f"{fn.logical_id}|{stream_arn}"  # a function may read several streams
         shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        position = self._stream_positions.get(fn.logical_id)
-        kwargs = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position} if position \
-            else {"ShardIteratorType": "TRIM_HORIZON"}
+        kind, position = self._stream_positions.get(consumer, ("TRIM_HORIZON", ""))
+        kwargs = {"ShardIteratorType": kind, **({"SequenceNumber": position} if position else {})}
         iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, **kwargs)["ShardIterator"]
         records = streams.get_records(ShardIterator=iterator, Limit=int(props.get("BatchSize", 100)))["Records"]
         if not records:
             return False
         for record in records:
             record["eventSourceARN"] = stream_arn
-        self._deliver_stream_batch(fn, props, records)
-        self._stream_positions[fn.logical_id] = records[-1]["dynamodb"]["SequenceNumber"]
-        return True
+        checkpoint = self._deliver_stream_batch(fn, props, records)
+        last = records[-1]["dynamodb"]["SequenceNumber"]
+        if checkpoint is None:
+            self._stream_positions[consumer] = ("AFTER_SEQUENCE_NUMBER", last)
+            self._stream_failures.pop(consumer, None)
+            return True
+        previous = self._stream_failures.get(consumer)
+        failures = previous[1] + 1 if previous and previous[0] == checkpoint else 1
+        retries = int(props.get("MaximumRetryAttempts", DEFAULT_STREAM_RETRIES))
+        if 0 <= retries < failures:  # -1: retry until it succeeds, as AWS does until the record expires
+            skipped = sum(int(r["dynamodb"]["SequenceNumber"]) >= int(checkpoint) for r in records)
+            self.errors.append(f"{fn.logical_id}: gave up on {skipped} stream record(s) after {retries} retries")
+            self._stream_positions[consumer] = ("AFTER_SEQUENCE_NUMBER", last)
+            self._stream_failures.pop(consumer, None)
+            return True
+        self._stream_positions[consumer] = ("AT_SEQUENCE_NUMBER", checkpoint)
+        self._stream_failures[consumer] = (checkpoint, failures)
+        return False
 
-    def _deliver_stream_batch(self, fn: LocalFunction, props: dict, records: list) -> None:
-        retries = int(props.get("MaximumRetryAttempts", 3))
-        pending = records
-        for _attempt in range(retries + 1):
-            try:
-                result = fn.invoke({"Records": _jsonable(pending)})
-            except Exception:  # noqa: BLE001 - retried, like Lambda, up to MaximumRetryAttempts
-                self.errors.append(traceback.format_exc())
-                continue
-            failures = (result or {}).get("batchItemFailures") or []
-            if not failures:
-                return
-            first = failures[0]["itemIdentifier"]  # retry from the first failed sequence number
-            pending = [r for r in pending if r["dynamodb"]["SequenceNumber"] >= first]
-        self.errors.append(f"{fn.logical_id}: gave up on {len(pending)} stream record(s) after {retries} retries")
+    def _deliver_stream_batch(self, fn: LocalFunction, props: dict, records: list) -> str | None:
+        """Invoke once; None if the batch is done, else the sequence number to retry from."""
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
+        try:
+            result = fn.invoke({"Records": _jsonable(records)})
+        except Exception:  # noqa: BLE001 - the whole batch is retried, like Lambda
+            self.errors.append(f"{fn.logical_id}: " + traceback.format_exc())
+            return sequence[0]
+        failed = _batch_item_failures(result, props, sequence)
+        if failed is None:
+            self.errors.append(f"{fn.logical_id}: invalid batchItemFailures {result!r}: the batch is retried")
+            return sequence[0]
+        # Lambda checkpoints at the lowest failed sequence number and retries from there.
+        return min(failed, key=int) if failed else None
 
     # --- schedules ----------------------------------------------------------------------------------
     def _create_template_schedules(self) -> None:
-        """SAM's ScheduleV2 events become real schedules in the embedded Scheduler."""
+        """SAM's ScheduleV2 events become real schedules in the embedded Scheduler, named as SAM names
+        them (Name, else the function's logical id followed by the event's)."""
         scheduler = self.aws.client("scheduler")
-        for fn, props in self._event_sources("ScheduleV2"):
-            group = self.aws.resolve(props.get("GroupName", "default"), {})
+        for fn, event_name, raw in self._event_sources("ScheduleV2"):
+            props = self.aws.resolve(raw, {})
+            name = props.get("Name") or fn.logical_id + event_name
+            if props.get("OmitName"):
+                name = self.aws.physical(fn.logical_id + event_name)  # CloudFormation would generate one
+            payload = props.get("Input")  # SAM's Input is a JSON string; pass it as it is
+            optional = {k: props[k] for k in ("ScheduleExpressionTimezone", "StartDate", "EndDate", "Description",
+                                              "State") if k in props}
             scheduler.create_schedule(
-                Name=f"{fn.logical_id}-schedule", GroupName=group, ScheduleExpression=props["ScheduleExpression"],
-                ScheduleExpressionTimezone=props.get("ScheduleExpressionTimezone", "UTC"),
-                FlexibleTimeWindow={"Mode": "OFF"},
-                Target={"Arn": fn.arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
-                        "Input": json.dumps(props.get("Input") or {})})
+                Name=name, GroupName=props.get("GroupName", "default"), ScheduleExpression=props["ScheduleExpression"],
+                FlexibleTimeWindow=props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+                Target={"Arn": fn.arn, "RoleArn": props.get("RoleArn") or "arn:aws:iam::123456789012:role/scheduler",
+                        "Input": payload if isinstance(payload, str) else json.dumps(payload or {})},
+                **optional)
 
     def poll_schedules(self) -> bool:
-        from shared.scheduling.expressions import ScheduleExpressionError, parse
-
         scheduler = self.aws.client("scheduler")
         now = clock.now()
         by_arn = {fn.arn: fn for fn in self.functions.values()}
-        fired = False
+        fired, listed = False, set()
         for summary in _all_schedules(scheduler):
-            key = f"{summary['GroupName']}/{summary['Name']}"
-            detail = scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
-            if detail.get("State", "ENABLED") != "ENABLED":
+            # Another runtime in this process shares moto's Scheduler: its schedules are not ours to fire
+            # (nor to delete after completion).
+            target = by_arn.get((summary.get("Target") or {}).get("Arn"))
+            if target is None:
                 continue
-            first_seen = self._schedule_seen.setdefault(key, now)
             try:
-                schedule = parse(detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone") or "UTC")
-            except ScheduleExpressionError as exc:
-                self.errors.append(f"{key}: {exc}")
-                continue
-            start = _aware(detail.get("StartDate")) or first_seen
-            since = self._schedule_seen.get(key + "#checked", first_seen)
-            due = schedule.due(since, now, start=start, end=_aware(detail.get("EndDate")), limit=100)
-            self._schedule_seen[key + "#checked"] = now
-            target = by_arn.get(detail["Target"]["Arn"])
-            for _ in due:
-                if target is not None:
-                    self._fire(target, detail, key)
-                    fired = True
-            if due and schedule.kind == "at" and detail.get("ActionAfterCompletion") == "DELETE":
-                scheduler.delete_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
+                detail = scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
+            except scheduler.exceptions.ResourceNotFoundException:
+                continue  # deleted since the listing
+            # The creation date tells a schedule deleted and made again under its name from the old one.
+            key = f"{summary['GroupName']}/{summary['Name']}@{detail.get('CreationDate')}"
+            listed.add(key)
+            fired |= self._poll_schedule(scheduler, detail, key, target, now)
+        for gone in self._schedules.keys() - listed:
+            del self._schedules[gone]
         return fired
+
+    def _poll_schedule(self, scheduler, detail: dict, key: str, target: LocalFunction, now: datetime) -> bool:
+        from shared.scheduling.expressions import ScheduleExpressionError, parse
+
+        if detail.get("State", "ENABLED") != "ENABLED":
+            return False
+        first_seen, since = self._schedules.setdefault(key, [now, now])
+        try:
+            schedule = parse(detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone") or "UTC")
+        except ScheduleExpressionError as exc:
+            self.errors.append(f"{key}: {exc}")
+            return False
+        start = _aware(detail.get("StartDate")) or first_seen
+        due = schedule.due(since, now, start=start, end=_aware(detail.get("EndDate")), limit=100)
+        self._schedules[key][1] = now
+        for _ in due:
+            self._fire(target, detail, key)
+        if due and schedule.kind == "at" and detail.get("ActionAfterCompletion") == "DELETE":
+            scheduler.delete_schedule(Name=detail["Name"], GroupName=detail["GroupName"])
+        return bool(due)
 
     def _fire(self, fn: LocalFunction, detail: dict, key: str) -> None:
         raw = detail["Target"].get("Input") or "{}"
@@ -185,10 +247,13 @@ class Pollers:
         if not attr or self.table not in self.aws.names:
             return False
         ddb, name = self.aws.client("dynamodb"), self.aws.names[self.table]
-        now = str(clock.now_s())
-        kwargs = {"TableName": name, "FilterExpression": "#t <= :now",
-                  "ExpressionAttributeNames": {"#t": attr}, "ExpressionAttributeValues": {":now": {"N": now}},
-                  "ProjectionExpression": "PK, SK"}
+        keys = self._key_attributes(ddb, name)
+        expired_by_now = {"ConditionExpression": "#t <= :now", "ExpressionAttributeNames": {"#t": attr},
+                          "ExpressionAttributeValues": {":now": {"N": str(clock.now_s())}}}
+        kwargs = {"TableName": name, "FilterExpression": expired_by_now["ConditionExpression"],
+                  "ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(keys))),
+                  "ExpressionAttributeNames": {"#t": attr, **{f"#k{i}": k for i, k in enumerate(keys)}},
+                  "ExpressionAttributeValues": expired_by_now["ExpressionAttributeValues"]}
         expired = []
         while True:
             page = ddb.scan(**kwargs)
@@ -197,9 +262,35 @@ class Pollers:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         for key in expired:
-            ddb.delete_item(TableName=name, Key=key)
-        time.sleep(0.5)  # a sweep a second or so is plenty; items expire on minute scales
+            try:
+                # Conditional, as TTL deletes are: an item whose expiry was moved since the scan stays.
+                ddb.delete_item(TableName=name, Key=key, **expired_by_now)
+            except ddb.exceptions.ConditionalCheckFailedException:
+                pass
         return False
+
+    def _key_attributes(self, ddb, table_name: str) -> list[str]:
+        if table_name not in self._table_keys:
+            schema = ddb.describe_table(TableName=table_name)["Table"]["KeySchema"]
+            self._table_keys[table_name] = [k["AttributeName"] for k in schema]
+        return self._table_keys[table_name]
+
+
+def _batch_item_failures(result, props: dict, identifiers: list[str]) -> set[str] | None:
+    """The items a partial batch response names as failed, read as Lambda reads it: only when the event
+    source has ReportBatchItemFailures; an empty, null or unknown itemIdentifier fails the whole batch (None)."""
+    if "ReportBatchItemFailures" not in (props.get("FunctionResponseTypes") or []):
+        return set()
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+    if not failures:
+        return set()
+    failed = set()
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in identifiers:
+            return None
+        failed.add(identifier)
+    return failed
 
 
 def _all_schedules(scheduler):
