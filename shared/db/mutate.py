@@ -54,16 +54,21 @@ def update(model: type[Item], pk: str, sk: str, changes: dict[str, Any], *, acto
 
 
 def _write(model, item: Item, changed: dict, actor, what: str, operation: str, extra) -> Item:
-    before = item.public()
+    before, old_keys = item.public(), item.keys()
     now = clock.now_ms()
     actions = [getattr(model, k).set(v) if v is not None else getattr(model, k).remove() for k, v in changed.items()]
     actions += [model.version.set(item.version + 1), model.updated_at.set(now)]
+    if extra:
+        extra_tx = Tx()
+        extra(extra_tx, item, changed)
+    for k, v in changed.items():
+        setattr(item, k, v)
+    actions += _moved_index_keys(model, old_keys, item.keys())
     tx = Tx()
     tx.update(item, actions, condition=model.version == item.version, on_fail=VersionConflict())
     if extra:
-        extra(tx, item, changed)
-    for k, v in changed.items():
-        setattr(item, k, v)
+        tx.ops += extra_tx.ops
+    item.derive_keys()
     item.version, item.updated_at = item.version + 1, now
     audit.record(tx, actor, what, item.id, operation, before, item.public(), client_id=item.tenant_id)
     tx.commit()

@@ -53,6 +53,17 @@ class GSI2(GlobalSecondaryIndex):
     GSI2SK = UnicodeAttribute(range_key=True)
 
 
+class GSI3(GlobalSecondaryIndex):
+    """Sparse: only items with a date-ordered platform listing set it (clients by contract_end)."""
+
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
+    GSI3PK = UnicodeAttribute(hash_key=True)
+    GSI3SK = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Base of every stored item. Subclasses implement `keys()`; keys are set on every write."""
 
@@ -66,15 +77,19 @@ class Item(Model):
     GSI1SK = UnicodeAttribute(null=True)
     GSI2PK = UnicodeAttribute(null=True)
     GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # DynamoDB TTL attribute: epoch seconds (TTL deletes lazily; code checks it too)
     version = NumberAttribute(default=1)
 
     gsi1 = GSI1()
     gsi2 = GSI2()
+    gsi3 = GSI3()
 
     # Stored attributes that never leave the API (secrets, internal bookkeeping).
     hidden: frozenset[str] = frozenset()
-    _KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity", "expires_at"})
+    _KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity",
+                                 "expires_at"})
 
     def keys(self) -> dict[str, str | None]:
         raise NotImplementedError

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,17 @@ MONOLITH_AIM = 0.6  # per-operation init / all-routes init
 FLOOR, BASELINE, MONOLITH = "pass (floor)", "import botocore.session", "monolith (all handlers)"
 CHILD_TIMEOUT_S = 120
 _STATUS_MARK = "@@bench-status "
+_PEAK_MARK = "@@bench-peak-kb "
+# Appended to every child statement (the floor's too, so it costs nothing in the ratios): the
+# child's own peak RSS. wait4's ru_maxrss would also count the parent's image the child was forked
+# from (Linux keeps the pre-exec high-water mark), i.e. the size of this process, not the child's.
+_PEAK_SUFFIX = (
+    "\ntry:\n"
+    "    with open('/proc/self/status') as _f:\n"
+    f"        print('\\n{_PEAK_MARK}' + next(l.split()[1] for l in _f if l.startswith('VmHWM:')), flush=True)\n"
+    "except (OSError, StopIteration):\n"
+    "    pass\n"
+)
 _HOOK_ID = "echelonx-bench-dynamodb-calls"
 
 
@@ -93,7 +105,7 @@ def child_env(base: dict | None = None) -> dict[str, str]:
 def run_child(stmt: str, env: dict, args: tuple[str, ...] = ()) -> Child:
     """`python -c stmt args...`; its own CPU time (user + system) and peak RSS."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-c", stmt, *args], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-c", stmt + _PEAK_SUFFIX, *args], env=env, cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         timer = threading.Timer(CHILD_TIMEOUT_S, proc.kill)  # a hung child must not hang the report
         timer.start()
@@ -104,8 +116,15 @@ def run_child(stmt: str, env: dict, args: tuple[str, ...] = ()) -> Child:
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         out.seek(0)
         err.seek(0)
-        return Child((usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss / 1024, proc.returncode,
-                     out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        stdout = out.read().decode(errors="replace")
+        peak = _marks(stdout, _PEAK_MARK)
+        rss_kb = int(peak[-1]) if peak else usage.ru_maxrss  # no /proc: an upper bound, see _PEAK_SUFFIX
+        return Child((usage.ru_utime + usage.ru_stime) * 1000, rss_kb / 1024, proc.returncode,
+                     stdout, err.read().decode(errors="replace"))
+
+
+def _marks(stdout: str, mark: str) -> list[str]:
+    return [line[len(mark):].strip() for line in stdout.splitlines() if line.startswith(mark)]
 
 
 def measure(jobs: dict[str, tuple], runs: int, env: dict, warm_up: bool = True) -> dict[str, Sample]:
@@ -126,8 +145,7 @@ def _record(sample: Sample, child: Child, timed: bool) -> None:
         lines = child.stderr.strip().splitlines() or [f"exit {child.returncode}"]
         sample.error = lines[-1][:100]
         return
-    marks = [line[len(_STATUS_MARK):] for line in child.stdout.splitlines() if line.startswith(_STATUS_MARK)]
-    sample.statuses.update(marks[-1:])
+    sample.statuses.update(_marks(child.stdout, _STATUS_MARK)[-1:])
     if timed:
         sample.cpu_ms.append(child.cpu_ms)
         sample.rss_mb.append(child.rss_mb)
@@ -289,15 +307,18 @@ def counting_dynamodb_calls():
 
 
 @contextmanager
-def _quiet_logs():
-    # In-process requests would print their INFO lines in the middle of the tables.
+def quiet():
+    """In-process requests would print their INFO lines and Powertools' warnings (a dimension
+    added again with metrics disabled) in the middle of the tables."""
     from shared.api.telemetry import logger
 
     log = logging.getLogger(logger.name)
     level = log.level
     log.setLevel(logging.WARNING)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         log.setLevel(level)
 
@@ -309,6 +330,10 @@ class Calls:
     statuses: list[str] = field(default_factory=list)
     counts: list[Counter] = field(default_factory=list)  # per request: DynamoDB operation -> calls
     error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.operation
 
     @property
     def calls(self) -> list[int]:
@@ -343,7 +368,7 @@ def dynamodb_calls(fns: list[FunctionModule], values: Values, requests: int = 2)
     """Each requestable function answers its sample event `requests` times in-process (the first
     may pay for one-off reads, the second is the steady state); the calls of each request."""
     rows, missing = [], []
-    with _quiet_logs():
+    with quiet():
         for fn in requestable(fns):
             event = sample_event(fn, values)
             if event is None:
@@ -410,25 +435,39 @@ def _num(value: float, digits: int = 1) -> str:
 
 def report_cold_starts(samples: dict[str, Sample], runs: int) -> list[str]:
     floor, base = samples[FLOOR].cpu, samples[BASELINE].cpu
-    rows, over = [], []
+    rows, over, api = [], [], 0
     for label, s in samples.items():
         if label == MONOLITH:
             continue
         r = ratio(s.cpu, floor, base) if label != FLOOR else float("nan")
         verdict = _verdict(s, r) if s.kind == "api" else ""
+        api += s.kind == "api"
         if verdict == "OVER":
-            over.append(f"{label} {r:.2f}x")
+            over.append((r, label))
         rows.append([label, s.kind, _num(s.cpu), _num(r, 2), _num(s.rss), verdict])
     _title(f"1. Cold start: import CPU per handler module (median of {runs}; ratio = (module - floor) / "
            f"(botocore.session - floor), budget {COLD_START_BUDGET}x for API handlers)")
     print(table(["module", "kind", "CPU ms", "ratio", "peak MB", "budget"], rows))
-    return [f"cold start over {COLD_START_BUDGET}x: " + ", ".join(over)] if over else []
+    _notes(samples.values())
+    if not over:
+        return []
+    worst = ", ".join(f"{label} {r:.2f}x" for r, label in sorted(over, reverse=True)[:3])
+    return [f"{len(over)} of {api} API handlers over {COLD_START_BUDGET}x at cold start (worst: {worst})"]
 
 
 def _verdict(s: Sample, r: float) -> str:
     if s.error:
-        return "error: " + s.error
+        return "error"
     return "OVER" if r > COLD_START_BUDGET else "ok"
+
+
+def _notes(rows, missing: list[str] | tuple = ()) -> None:
+    # Errors go under the table, so that one long message does not widen a column.
+    for row in rows:
+        if row.error:
+            print(f"  {row.label}: {row.error}")
+    if missing:
+        print("  no sample event (not measured): " + ", ".join(missing))
 
 
 def report_first_requests(samples: dict[str, Sample], missing: list[str], runs: int) -> list[str]:
@@ -436,14 +475,14 @@ def report_first_requests(samples: dict[str, Sample], missing: list[str], runs: 
     rows = []
     for label, s in samples.items():
         r = ratio(s.cpu, floor, base) if label != FLOOR else float("nan")
-        status = ("error: " + s.error) if s.error else "/".join(sorted(s.statuses))
-        rows.append([label, s.kind, _num(s.cpu), _num(r, 2), _num(s.rss), status])
+        rows.append([label, s.kind, _num(s.cpu), _num(r, 2), _num(s.rss),
+                     "error" if s.error else "/".join(sorted(s.statuses))])
     _title(f"2. Import plus first request, in a child against the local runtime (median of {runs}; "
            "ratio as in 1; no budget set yet)")
     print(table(["function", "kind", "CPU ms", "ratio", "peak MB", "status"], rows))
-    if missing:
-        print("no sample event (not measured): " + ", ".join(missing))
-    return [f"{s.label} first request failed" for s in samples.values() if s.error]
+    _notes(samples.values(), missing)
+    failed = [s.label for s in samples.values() if s.error]
+    return [f"first request failed: {', '.join(failed)}"] if failed else []
 
 
 def report_calls(rows: list[Calls], missing: list[str]) -> list[str]:
@@ -451,14 +490,13 @@ def report_calls(rows: list[Calls], missing: list[str]) -> list[str]:
     for row in rows:
         limit = call_limit(row.operation) if row.kind == "api" else None
         problems += _call_problems(row, limit)
-        detail = ("error: " + row.error) if row.error else ", ".join(
-            f"{op} {n}" for op, n in sorted((row.counts[0] if row.counts else Counter()).items()))
-        lines.append([row.operation, row.kind, "/".join(row.statuses), " / ".join(map(str, row.calls)),
-                      "-" if limit is None else str(limit), str(row.scans), detail])
+        first = row.counts[0] if row.counts else Counter()
+        lines.append([row.operation, row.kind, "error" if row.error else "/".join(row.statuses),
+                      " / ".join(map(str, row.calls)), "-" if limit is None else str(limit), str(row.scans),
+                      ", ".join(f"{op} {n}" for op, n in sorted(first.items()))])
     _title("3. DynamoDB calls per request, in-process, the handler alone (1st / 2nd request; Scans must be 0)")
     print(table(["function", "kind", "status", "calls", "limit", "Scans", "1st request"], lines))
-    if missing:
-        print("no sample event (not measured): " + ", ".join(missing))
+    _notes(rows, missing)
     return problems
 
 
@@ -483,12 +521,15 @@ def report_monolith(samples: dict[str, Sample], runs: int) -> list[str]:
     rows.append([MONOLITH, "", _num(mono), "1.00", "1.00"])
     _title(f"4. One function per operation vs all routes in one (median of {runs}; aim <= {MONOLITH_AIM})")
     print(table(["module", "kind", "CPU ms", "/ monolith", "above floor"], rows))
+    _notes([samples[MONOLITH]])
+    if samples[MONOLITH].error:
+        return ["the monolith failed to import"]
     if not whole:
         return []
     med = statistics.median(whole)
     print(f"median per-operation init / monolith init: {med:.2f} (above the floor: "
           f"{statistics.median(above):.2f}) over {len(whole)} modules; aim <= {MONOLITH_AIM}")
-    return [f"median init / monolith {med:.2f} > aim {MONOLITH_AIM}"] if med > MONOLITH_AIM else []
+    return [f"median init / monolith {med:.2f} (aim <= {MONOLITH_AIM})"] if med > MONOLITH_AIM else []
 
 
 def report_transactions(result: dict) -> None:
@@ -522,13 +563,14 @@ def main(quick: bool = False) -> int:
     cold = cold_starts(fns, runs)
     problems = report_cold_starts(cold, runs)
     install_call_counter()  # before the runtime makes its sessions
-    runtime = start_runtime()
-    try:
-        values = prepare(runtime, fns)
-        problems += report_first_requests(*first_requests(fns, values, runs), runs)
-        problems += report_calls(*dynamodb_calls(fns, values))
-    finally:
-        runtime.stop()
+    with quiet():
+        runtime = start_runtime()
+        try:
+            values = prepare(runtime, fns)
+            problems += report_first_requests(*first_requests(fns, values, runs), runs)
+            problems += report_calls(*dynamodb_calls(fns, values))
+        finally:
+            runtime.stop()
     problems += report_monolith(cold, runs)
     report_transactions(transactions(quick))
     print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))

@@ -27,6 +27,10 @@ def tenant_of(actor: Actor, client_id: str | None) -> str | None:
     """The tenant a request acts in: the caller's own, or for super_admin the one it names
     (None = platform scope). Naming another tenant finds nothing (404), it is not an error."""
     if actor.is_super_admin:
+        if client_id:
+            from shared.clients import store as clients
+
+            clients.get(client_id)  # an unknown tenant is a 404, not an empty answer
         return client_id
     if client_id and client_id != actor.tenant:
         raise NotFound("not found")

@@ -1,0 +1,114 @@
+"""`echelonx bench`'s pieces on one or two handlers, one run each: the shape of what they report.
+
+Behaviour only: timings vary with the machine, so no number here is compared with a budget.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from shared.local import bench
+from shared.local.functions import discover
+
+
+def _pick(*names: str):
+    by_name = {fn.spec.name: fn for fn in discover()}
+    return [by_name[name] for name in names]
+
+
+def _measured(sample: bench.Sample) -> bool:
+    return (sample.error is None and len(sample.cpu_ms) == 1 and sample.cpu > 0
+            and sample.rss > 0 and math.isfinite(sample.cpu))
+
+
+@pytest.fixture(scope="module")
+def values(local):
+    return bench.prepare(local, discover())
+
+
+def test_cold_starts_gives_a_number_per_row():
+    samples = bench.cold_starts(_pick("getUserById"), runs=1)
+    assert list(samples) == [bench.FLOOR, bench.BASELINE, "getUserById", bench.MONOLITH]
+    assert all(_measured(s) for s in samples.values()), samples
+    assert samples["getUserById"].kind == "api"
+    r = bench.ratio(samples["getUserById"].cpu, samples[bench.FLOOR].cpu, samples[bench.BASELINE].cpu)
+    assert math.isfinite(r)
+
+
+def test_a_failing_child_is_reported_not_raised():
+    samples = bench.measure({"broken": ("import no_such_module_here", (), "api")}, runs=1,
+                            env=bench.child_env(), warm_up=False)
+    assert "ModuleNotFoundError" in samples["broken"].error
+    assert samples["broken"].cpu_ms == []
+
+
+def test_the_authorizer_context_is_real(local, values):
+    assert values.authorizer["user_id"] == values.user_id
+    event = bench.sample_event(_pick("getUserById")[0], values)
+    assert event["requestContext"]["authorizer"]["lambda"] == values.authorizer
+    assert event["pathParameters"]["id"] == values.user_id
+
+
+def test_first_request_in_a_child(local, values):
+    samples, missing = bench.first_requests(_pick("getUserById"), values, runs=1)
+    assert missing == []
+    assert list(samples) == [bench.FLOOR, bench.BASELINE, "getUserById"]
+    assert all(_measured(s) for s in samples.values()), samples
+    assert samples["getUserById"].statuses == {"200"}
+
+
+def test_dynamodb_calls_are_counted_for_the_handler_alone(local, values):
+    rows, missing = bench.dynamodb_calls(_pick("getUserById", "login"), values)
+    assert missing == []
+    by_name = {row.operation: row for row in rows}
+    assert set(by_name) == {"getUserById", "login"}
+    for row in rows:
+        assert row.error is None, row.error
+        assert row.statuses == ["200", "200"]
+        assert all(isinstance(n, int) and n >= 1 for n in row.calls), row.calls
+        assert row.scans == 0
+
+
+def test_calls_on_other_threads_are_not_counted(local):
+    import threading
+
+    import boto3
+
+    def other():
+        boto3.client("dynamodb").list_tables()
+
+    with bench.counting_dynamodb_calls() as calls:
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert calls == Counter()
+    with bench.counting_dynamodb_calls() as calls:
+        other()
+    assert calls == Counter(ListTables=1)
+
+
+def test_monolith_routes_every_api_operation():
+    from shared.local import monolith
+
+    api = {f"{fn.spec.method} {fn.spec.route}" for fn in discover() if fn.spec.kind == "api"}
+    assert api <= set(monolith.ROUTES)
+    assert monolith.handler({"routeKey": "GET /no/such/route"}, None)["statusCode"] == 404
+
+
+def test_call_limits_follow_the_budgets():
+    assert bench.call_limit("getUserById") == 2
+    assert bench.call_limit("getUsers") == 2
+    assert bench.call_limit("listThings") == 2
+    assert bench.call_limit("getUserStats") == 3
+    assert bench.call_limit("createUser") is None
+
+
+def test_tables_are_aligned():
+    text = bench.table(["name", "ms"], [["a", "1.0"], ["longer name", "123.4"]])
+    lines = text.splitlines()
+    assert len(lines) == 4
+    assert len({len(line) for line in lines}) == 1  # the last column is right-aligned
+    assert lines[3].startswith("longer name")
