@@ -8,10 +8,11 @@ from shared.errors import ValidationFailed
 DEFAULT_COUNTRY = "US"
 
 
-def to_e164(raw: str, client_id: str | None, field: str) -> str:
+def to_e164(raw: str, client_id: str | None, field: str, country: str | None = None) -> str:
+    """`country` (when known, e.g. the client being written) spares reading the tenant's setting."""
     import phonenumbers
 
-    region = None if raw.strip().startswith("+") else _country_of(client_id)
+    region = None if raw.strip().startswith("+") else (country or _country_of(client_id))
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:

@@ -1,23 +1,70 @@
-"""What clients add to the platform counters (getClientStats) and the search index (searchClients)."""
+"""What clients, transactions and communications add to the clients' counters and search index.
+
+Kept by the table's stream consumer (`shared.db.projections`: exact, duplicate- and order-safe):
+- `P#COUNTER#CLIENTSTATS`: live clients by status, tier and company size (getClientStats).
+- `P#SEARCH#CLIENT#<token>`: prefixes of a client's name and email (searchClients).
+- `T#<id>#COUNTER#REVENUE#<yyyy-mm>` and `...#REVENUE#ALL`: completed transactions (getClientRevenue).
+- `T#<id>#COUNTER#USAGE#<yyyy-mm>`: messages and cost per channel (getClientUsage).
+
+Money in counter items is an exact integer of micros (millionths of the currency unit, as in
+`amount_micros` of ad APIs): counters are added to with DynamoDB's ADD, and an integer keeps every
+sum exact. Six decimals cover every ISO 4217 currency (at most four) and provider per-message prices
+(Twilio quotes five); the service turns micros back into `Decimal`. Months are UTC calendar months.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
 from shared import search
 from shared.db import projections
-from shared.db.table import platform_key
+from shared.db.table import platform_key, tenant_key
 
 STATS_KEY = platform_key("COUNTER", "CLIENTSTATS")
+MICROS = Decimal(1_000_000)
+ALL_TIME = "ALL"
+# A communication counts towards usage once the provider has taken it (bounces are billed too).
+SENT_STATUSES = frozenset({"sent", "delivered", "read", "clicked", "replied", "bounced"})
+REVENUE_MEASURES = ("gross", "refunds", "chargebacks", "net")
 
 
 def token_partition(token: str) -> str:
     return platform_key("SEARCH", "CLIENT", token)
 
 
+def revenue_key(client_id: str, month: str) -> str:
+    """`month` is `YYYY-MM`, or ALL_TIME for the running total."""
+    return tenant_key(client_id, "COUNTER", "REVENUE", month)
+
+
+def usage_key(client_id: str, month: str) -> str:
+    return tenant_key(client_id, "COUNTER", "USAGE", month)
+
+
+def month_of(epoch_ms) -> str:
+    return datetime.fromtimestamp(int(epoch_ms) / 1000, UTC).strftime("%Y-%m")
+
+
+def to_micros(amount) -> int:
+    """An amount (Decimal, int or numeric string) as an exact count of micros, never through a float."""
+    return int((Decimal(str(amount)) * MICROS).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def from_micros(micros: int) -> Decimal:
+    """Exact: 12_500_000 → Decimal("12.5"), 100_000_000 → Decimal("100")."""
+    amount = Decimal(micros).scaleb(-6).normalize()
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
+
+
 @projections.counter("CLIENT", "client-stats")
 def client_stats(client: dict) -> projections.Contribution:
     if client.get("deleted_at"):
         return {}
-    return {STATS_KEY: {"total": 1, f"status_{client['status']}": 1, f"tier_{client['subscription_tier']}": 1}}
+    fields = {"total": 1, f"status_{client['status']}": 1, f"tier_{client['subscription_tier']}": 1}
+    if client.get("company_size"):
+        fields[f"size_{client['company_size']}"] = 1
+    return {STATS_KEY: fields}
 
 
 @projections.search_index("CLIENT", "client-search")
@@ -27,3 +74,43 @@ def client_search(client: dict) -> set[str]:
         return set()
     local, _, domain = str(client.get("email") or "").partition("@")
     return {token_partition(t) for t in search.prefixes(client.get("name"), local, domain)}
+
+
+def _revenue_fields(kind: str, micros: int) -> dict[str, int]:
+    if kind == "charge":
+        return {"gross": micros, "net": micros, "charges": 1}
+    if kind == "refund":
+        return {"refunds": micros, "net": -micros, "refund_count": 1}
+    if kind == "chargeback":
+        return {"chargebacks": micros, "net": -micros}
+    return {}
+
+
+@projections.counter("TRANSACTION", "client-revenue")
+def client_revenue(txn: dict) -> projections.Contribution:
+    """A completed charge adds to gross and net; a completed refund or chargeback to its own sum and
+    off net. Anything not completed adds nothing, so a status change moves the sums (a charge that
+    becomes `completed` counts; a completed one that is cancelled stops counting)."""
+    client_id, when = txn.get("client_id"), txn.get("processed_at") or txn.get("created_at")
+    if txn.get("status") != "completed" or not client_id or when is None or txn.get("deleted_at"):
+        return {}
+    fields = _revenue_fields(str(txn.get("type")), abs(to_micros(txn.get("amount") or 0)))
+    currency = str(txn.get("currency") or "USD").upper()
+    fields = {f"{currency}:{name}": n for name, n in fields.items()}
+    if not fields:
+        return {}
+    return {revenue_key(client_id, month_of(when)): fields, revenue_key(client_id, ALL_TIME): dict(fields)}
+
+
+@projections.counter("COMMUNICATION", "client-usage")
+def client_usage(message: dict) -> projections.Contribution:
+    """One message and its cost on its channel, in the month it was sent, once the provider took it."""
+    client_id, when = message.get("client_id"), message.get("sent_at") or message.get("created_at")
+    if message.get("status") not in SENT_STATUSES or not client_id or when is None:
+        return {}
+    channel = str(message.get("channel") or "other")
+    fields = {f"{channel}:messages": 1}
+    cost = abs(to_micros(message.get("cost") or 0))
+    if cost:
+        fields[f"{channel}:cost_micros"] = cost
+    return {usage_key(client_id, month_of(when)): fields}

@@ -58,18 +58,24 @@ def _write(model, item: Item, changed: dict, actor, what: str, operation: str, e
     now = clock.now_ms()
     actions = [getattr(model, k).set(v) if v is not None else getattr(model, k).remove() for k, v in changed.items()]
     actions += [model.version.set(item.version + 1), model.updated_at.set(now)]
+    extra_tx = Tx()  # built from the item as it was read (e.g. the claim of the old email is released)
     if extra:
-        extra_tx = Tx()
         extra(extra_tx, item, changed)
     for k, v in changed.items():
         setattr(item, k, v)
     actions += _moved_index_keys(model, old_keys, item.keys())
     tx = Tx()
     tx.update(item, actions, condition=model.version == item.version, on_fail=VersionConflict())
-    if extra:
-        tx.ops += extra_tx.ops
+    tx.ops += extra_tx.ops
     item.derive_keys()
     item.version, item.updated_at = item.version + 1, now
     audit.record(tx, actor, what, item.id, operation, before, item.public(), client_id=item.tenant_id)
     tx.commit()
     return item
+
+
+def _moved_index_keys(model, old: dict, new: dict) -> list:
+    """Index keys derived from changed fields (a tier in a GSI key, a date in a sparse index) move with
+    them; table keys never change."""
+    return [getattr(model, k).set(v) if v is not None else getattr(model, k).remove()
+            for k, v in new.items() if k not in ("PK", "SK") and old.get(k) != v]

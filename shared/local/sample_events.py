@@ -1,7 +1,7 @@
 """The sample events in events/: real-shaped API Gateway v2 (and stream) events, one per function.
 
 `echelonx events` (re)writes them from SAMPLES. Placeholders `${USER_ID}`, `${CLIENT_ID}`,
-`${ACCESS_TOKEN}`, `${OTHER_USER_ID}` are filled by whoever replays them (tests, bench).
+`${ACCESS_TOKEN}`, `${OTHER_USER_ID}`, `${OTHER_CLIENT_ID}` are filled by whoever replays them (tests, bench).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from shared.local.functions import ROOT, discover
 
 ADMIN = {"user_id": "${USER_ID}", "role": "admin", "client_id": "${CLIENT_ID}", "permissions": "",
          "session_id": "01JDEMO0000000000000000000"}
+SUPER = {"user_id": "${USER_ID}", "role": "super_admin", "client_id": "", "permissions": "",
+         "session_id": "01JDEMO0000000000000000000"}
+UNKNOWN_ID = "01JDEMO0000000000000000000"
 
 # operation → (path parameters, query, body, authorizer context); the route comes from the decorator.
 SAMPLES: dict[str, tuple[dict, dict, dict | None, dict | None]] = {
@@ -38,6 +41,31 @@ SAMPLES: dict[str, tuple[dict, dict, dict | None, dict | None]] = {
     "getUserPermissions": ({"id": "${USER_ID}"}, {}, None, ADMIN),
     "enableTwoFactor": ({"id": "${OTHER_USER_ID}"}, {}, None, ADMIN),
     "confirmTwoFactor": ({"id": "${USER_ID}"}, {}, {"code": "123456"}, ADMIN),
+    # clients (${OTHER_CLIENT_ID}: a throwaway basic-tier client made by whoever replays the event)
+    "getClients": ({}, {"limit": "10"}, None, ADMIN),
+    "getClientById": ({"id": "${CLIENT_ID}"}, {}, None, ADMIN),
+    "createClient": ({}, {}, {"name": "Harbor Yoga ${RUN}", "email": "hello@harbor-yoga.example",
+                              "company_size": "1-10", "subscription_tier": "basic", "phone": "(415) 555-2671",
+                              "monthly_spend_limit": 250.5, "tags": ["wellness"]}, SUPER),
+    "updateClient": ({"id": "${CLIENT_ID}"}, {}, {"website": "https://demo.echelonx.example", "industry": "fitness"},
+                     ADMIN),
+    "deleteClient": ({"id": "${OTHER_CLIENT_ID}"}, {}, None, SUPER),
+    "getClientStats": ({}, {}, None, SUPER),
+    "getClientsByTier": ({"tier": "premium"}, {"limit": "10"}, None, SUPER),
+    "searchClients": ({}, {"q": "demo"}, None, SUPER),
+    "getClientRevenue": ({"id": "${CLIENT_ID}"}, {"months": "6"}, None, ADMIN),
+    "getClientUsage": ({"id": "${CLIENT_ID}"}, {}, None, ADMIN),
+    "bulkUpdateClients": ({}, {}, {"updates": [{"id": "${CLIENT_ID}", "changes": {"industry": "fitness"}}]}, ADMIN),
+    "getClientActivity": ({"id": "${CLIENT_ID}"}, {"limit": "20"}, None, ADMIN),
+    "getExpiringContracts": ({}, {"days": "30"}, None, SUPER),
+    "upgradeClientTier": ({"id": "${OTHER_CLIENT_ID}"}, {}, {"tier": "enterprise"}, SUPER),
+    "exportClientData": ({"id": "${CLIENT_ID}"}, {}, None, ADMIN),
+    "getExportJob": ({"id": "${CLIENT_ID}", "job_id": UNKNOWN_ID}, {}, None, ADMIN),
+}
+
+# queue consumer → the message body it receives.
+QUEUE_SAMPLES: dict[str, dict] = {
+    "runExport": {"client_id": "${CLIENT_ID}", "job_id": UNKNOWN_ID},
 }
 
 
@@ -92,12 +120,24 @@ def stream_event() -> dict:
         "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/echelonx/stream/2026-11-25T00:00:00.000"}]}
 
 
+def queue_event(body: dict, queue: str) -> dict:
+    return {"Records": [{
+        "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+        "body": json.dumps(body), "attributes": {
+            "ApproximateReceiveCount": "1", "SentTimestamp": "1795611600000", "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1795611600050"},
+        "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3", "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:echelonx-{queue}", "awsRegion": "us-east-1"}]}
+
+
 def event_for(fn) -> dict:
     spec = fn.spec
     if spec.kind == "authorizer":
         return authorizer_event()
     if spec.kind == "stream":
         return stream_event()
+    if spec.kind == "queue":
+        return queue_event(QUEUE_SAMPLES[spec.name], spec.trigger["queue"])
     path_params, query, body, auth = SAMPLES[spec.name]
     return api_event(f"{spec.method} {spec.route}", path_params, query, body, auth)
 

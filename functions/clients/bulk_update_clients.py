@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import service
+from shared.clients.models import BulkClientUpdate, BulkResults
+
+
+@operation("PATCH /clients/bulk", role="admin", body=BulkClientUpdate, out=BulkResults)
+def handler(req, body):
+    """bulkUpdateClients: up to 100 updates, each with its own result."""
+    return service.bulk_update(req.actor, body)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import service
+from shared.clients.models import ClientCreate, ClientOut
+
+
+@operation("POST /clients", role="super_admin", body=ClientCreate, out=ClientOut, status=201)
+def handler(req, body):
+    """createClient: a new tenant; the name is unique platform-wide, ignoring case."""
+    return service.create_client(req.actor, body)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import insights
+from shared.clients.models import ClientRevenue, RevenueQuery
+
+
+@operation("GET /clients/{id}/revenue", role="manager", query=RevenueQuery, out=ClientRevenue)
+def handler(req):
+    """getClientRevenue: completed transactions net of refunds, by month and currency (O(1) reads)."""
+    return insights.client_revenue(req.actor, req.path["id"], req.query.months)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import insights
+from shared.clients.models import ClientStats
+
+
+@operation("GET /clients/stats", role="super_admin", out=ClientStats)
+def handler(req):
+    """getClientStats: live clients by status, tier and company size (one read)."""
+    return insights.client_stats(req.actor)

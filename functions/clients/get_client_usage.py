@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import insights
+from shared.clients.models import ClientUsage, UsageQuery
+
+
+@operation("GET /clients/{id}/usage", role="manager", query=UsageQuery, out=ClientUsage)
+def handler(req):
+    """getClientUsage: messages and cost per channel this month against the monthly spend limit."""
+    return insights.client_usage(req.actor, req.path["id"], req.query.month)

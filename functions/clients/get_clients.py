@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import service
+from shared.clients.models import ClientListQuery, ClientPage
+
+
+@operation("GET /clients", role="user", query=ClientListQuery, out=ClientPage)
+def handler(req):
+    """getClients: super_admin lists every tenant (newest first); anyone else sees its own client."""
+    return service.list_clients(req.actor, req.query)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import service
+from shared.clients.models import ClientListQuery, ClientPage
+
+
+@operation("GET /clients/by-tier/{tier}", role="super_admin", query=ClientListQuery, out=ClientPage)
+def handler(req):
+    """getClientsByTier: the clients of one subscription tier (an index query, not a filter)."""
+    return service.list_clients(req.actor, service.with_tier(req.query, req.path["tier"]))

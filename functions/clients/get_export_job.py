@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import exports
+from shared.clients.models import ExportJobOut
+
+
+@operation("GET /clients/{id}/exports/{job_id}", role="admin", out=ExportJobOut)
+def handler(req):
+    """getExportJob: status and progress; a pre-signed download URL once completed."""
+    return exports.get(req.actor, req.path["id"], req.path["job_id"])

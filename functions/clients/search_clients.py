@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import service
+from shared.clients.models import ClientPage, ClientSearchQuery
+
+
+@operation("GET /clients/search", role="super_admin", query=ClientSearchQuery, out=ClientPage)
+def handler(req):
+    """searchClients: prefix search on name and email, ignoring case and accents."""
+    return service.search_clients(req.actor, req.query)

@@ -1,0 +1,9 @@
+from shared.api import operation
+from shared.clients import service
+from shared.clients.models import ClientOut, TierBody
+
+
+@operation("POST /clients/{id}/upgrade-tier", role="super_admin", body=TierBody, out=ClientOut)
+def handler(req, body):
+    """upgradeClientTier: upwards only, basic < premium < enterprise < custom."""
+    return service.upgrade_tier(req.actor, req.path["id"], body.tier, req.if_match)

@@ -1,0 +1,256 @@
+"""The export worker: a tenant's data as JSON Lines, streamed to S3 in a multipart upload.
+
+What an export covers — every partition of the tenant that holds its own records, read by key in
+pages (never a Scan):
+- `client`: the tenant's client item (`T#<id>#CLIENT`);
+- `user`: every user of the tenant, soft-deleted ones included (GSI1 `T#<id>#USERS`), as the API
+  shows them (no password hash, token or TOTP secret);
+- `audit`: the tenant's audit log (`T#<id>#AUDIT`), oldest first.
+Left out on purpose: sessions (secrets), uniqueness claims, search tokens, counters and projection
+markers (all derived), and export jobs. Each domain that adds tenant data adds its `Source` here.
+
+Each line is `{"type": <source kind>, "data": {...}}`. Memory holds at most one part (PART_SIZE,
+S3's minimum part size) plus one line: lines are appended to a buffer that is uploaded as a part
+whenever it reaches PART_SIZE. After each part the job records the part's ETag, the items and bytes
+written, and a checkpoint (the source and the key of the last item in the part). When the Lambda
+is close to its timeout the worker stops after a part, re-queues the job and a fresh invocation
+resumes from the checkpoint, so an export of any size finishes. A lease on the job keeps a
+duplicated message from running the same export twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pynamodb.exceptions import UpdateError
+
+from shared import clock
+from shared.api.response import dumps
+from shared.api.telemetry import logger
+from shared.audit import AuditEntry
+from shared.clients import exports
+from shared.clients.exports import ExportJob
+from shared.clients.store import Client, client_key
+from shared.db.table import tenant_key
+from shared.users.store import User
+
+PART_SIZE = 5 * 1024 * 1024
+PAGE_SIZE = 200
+RESERVE_MS = 20_000  # stop after a part when less than this is left of the invocation
+PROGRESS_EVERY = 1000  # items between progress writes inside a part
+MAX_ATTEMPTS = 3  # the export queue's maxReceiveCount: the last attempt marks the job failed
+LEASE_MARGIN_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    model: type
+    partition: Callable[[str], str]
+    index: str | None
+    render: Callable
+
+
+def _audit_row(e: AuditEntry) -> dict:
+    return {"id": e.id, "at": int(e.at), "actor_id": e.actor_id, "actor_role": e.actor_role,
+            "entity_type": e.entity_type, "entity_id": e.entity_id, "operation": e.operation,
+            "changes": json.loads(e.changes)}
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("client", Client, client_key, None, lambda c: c.public()),
+    Source("user", User, lambda cid: tenant_key(cid, "USERS"), "GSI1", lambda u: u.public()),
+    Source("audit", AuditEntry, lambda cid: tenant_key(cid, "AUDIT"), None, _audit_row),
+)
+
+
+class LeaseLost(Exception):
+    """Another invocation owns the job now: this one stops quietly."""
+
+
+# --- the multipart upload -------------------------------------------------------------------------
+class MultipartUpload:
+    """Bytes in, parts of `part_size` out: holds at most one part (plus the write that filled it)."""
+
+    def __init__(self, s3, bucket: str, key: str, upload_id: str, parts: list | None = None, uploaded: int = 0,
+                 part_size: int = PART_SIZE):
+        self.s3, self.bucket, self.key, self.upload_id = s3, bucket, key, upload_id
+        self.parts, self.uploaded, self.part_size = list(parts or []), uploaded, part_size
+        self.buffer = bytearray()
+        self.max_buffered = 0
+
+    @classmethod
+    def begin(cls, s3, bucket: str, key: str, part_size: int = PART_SIZE) -> MultipartUpload:
+        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/x-ndjson")["UploadId"]
+        return cls(s3, bucket, key, upload_id, part_size=part_size)
+
+    @property
+    def written(self) -> int:
+        return self.uploaded + len(self.buffer)
+
+    def write(self, data: bytes) -> bool:
+        """Append; True when that completed a part (now uploaded)."""
+        self.buffer += data
+        self.max_buffered = max(self.max_buffered, len(self.buffer))
+        if len(self.buffer) < self.part_size:
+            return False
+        self._upload_buffer()
+        return True
+
+    def _upload_buffer(self) -> None:
+        number = len(self.parts) + 1
+        answer = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number,
+                                     Body=bytes(self.buffer))
+        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        self.uploaded += len(self.buffer)
+        self.buffer = bytearray()
+
+    def complete(self) -> None:
+        if self.buffer or not self.parts:  # the last part may be small (or empty, for an empty export)
+            self._upload_buffer()
+        self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                          MultipartUpload={"Parts": self.parts})
+
+    def abort(self) -> None:
+        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+
+
+# --- what is exported -------------------------------------------------------------------------------
+def lines(client_id: str, start_source: int = 0, after: dict | None = None) -> Iterator[tuple[int, dict, bytes]]:
+    """(source index, key of the item, its line) for every exported item, from a checkpoint on."""
+    for i in range(start_source, len(SOURCES)):
+        source = SOURCES[i]
+        target = getattr(source.model, source.index.lower()) if source.index else source.model
+        start = {k: {"S": v} for k, v in after.items()} if after and i == start_source else None
+        for item in target.query(source.partition(client_id), last_evaluated_key=start, page_size=PAGE_SIZE):
+            line = dumps({"type": source.kind, "data": source.render(item)}) + "\n"
+            yield i, _key_of(item, source.index), line.encode()
+
+
+def _key_of(item, index: str | None) -> dict:
+    key = {"PK": item.PK, "SK": item.SK}
+    if index:
+        key[f"{index}PK"], key[f"{index}SK"] = getattr(item, f"{index}PK"), getattr(item, f"{index}SK")
+    return key
+
+
+# --- the job ----------------------------------------------------------------------------------------
+def handle(event: dict, context) -> dict:
+    """An SQS batch of `{"client_id", "job_id"}` messages; failures are retried by SQS."""
+    failures = []
+    for record in event["Records"]:
+        try:
+            message = json.loads(record["body"])
+            attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
+            run(message["client_id"], message["job_id"], context, attempt)
+        except Exception:  # noqa: BLE001 - this message is retried; the others in the batch are not held up
+            logger.exception("export failed", extra={"message_id": record.get("messageId")})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def run(client_id: str, job_id: str, context, attempt: int = 1) -> str:
+    """Run (or resume) one export; returns what became of it."""
+    from shared.errors import NotFound
+
+    try:
+        job = exports.load(client_id, job_id)
+    except NotFound:
+        return "gone"
+    if job.status in ("completed", "failed"):
+        return job.status  # a duplicate message
+    me = context.aws_request_id
+    if not _take_lease(job, me, context):
+        return "busy"
+    try:
+        return _export(job, me, context)
+    except LeaseLost:
+        return "busy"
+    except Exception as err:
+        _after_failure(job, me, attempt, err)
+        raise
+
+
+def _owned(job: ExportJob, me: str, actions: list) -> None:
+    try:
+        job.update(actions=[*actions, ExportJob.updated_at.set(clock.now_ms())],
+                   condition=ExportJob.lease_owner == me)
+    except UpdateError as err:
+        if err.cause_response_code == "ConditionalCheckFailedException":
+            raise LeaseLost() from None
+        raise
+
+
+def _take_lease(job: ExportJob, me: str, context) -> bool:
+    now = clock.now_ms()
+    free = ExportJob.lease_until.does_not_exist() | (ExportJob.lease_until < now) | (ExportJob.lease_owner == me)
+    actions = [ExportJob.status.set("running"), ExportJob.lease_owner.set(me), ExportJob.attempts.add(1),
+               ExportJob.lease_until.set(now + context.get_remaining_time_in_millis() + LEASE_MARGIN_MS),
+               ExportJob.updated_at.set(now)]
+    if not job.started_at:
+        actions.append(ExportJob.started_at.set(now))
+    try:
+        job.update(actions=actions, condition=ExportJob.status.is_in("queued", "running") & free)
+    except UpdateError as err:
+        if err.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _open_upload(job: ExportJob, me: str) -> MultipartUpload:
+    s3, bucket = exports.aws("s3"), os.environ["EXPORT_BUCKET"]
+    if job.upload_id:
+        done = job.checkpoint or {}
+        return MultipartUpload(s3, bucket, job.s3_key, job.upload_id, job.parts or [], done.get("bytes", 0))
+    upload = MultipartUpload.begin(s3, bucket, job.s3_key)
+    _owned(job, me, [ExportJob.upload_id.set(upload.upload_id), ExportJob.parts.set([])])
+    return upload
+
+
+def _export(job: ExportJob, me: str, context) -> str:
+    upload = _open_upload(job, me)
+    checkpoint = job.checkpoint or {"source": 0, "after": None, "items": 0, "bytes": 0}
+    items = checkpoint["items"]
+    for source, key, line in lines(job.client_id, checkpoint["source"], checkpoint["after"]):
+        items += 1
+        if upload.write(line):
+            done = {"source": source, "after": key, "items": items, "bytes": upload.uploaded}
+            _owned(job, me, [ExportJob.parts.set(upload.parts), ExportJob.checkpoint.set(done),
+                             ExportJob.part_count.set(len(upload.parts)), ExportJob.items_written.set(items),
+                             ExportJob.bytes_written.set(upload.written)])
+            if context.get_remaining_time_in_millis() < RESERVE_MS:
+                return _hand_off(job, me)
+        elif items % PROGRESS_EVERY == 0:
+            _owned(job, me, [ExportJob.items_written.set(items), ExportJob.bytes_written.set(upload.written)])
+    upload.complete()
+    _owned(job, me, [ExportJob.status.set("completed"), ExportJob.completed_at.set(clock.now_ms()),
+                     ExportJob.items_written.set(items), ExportJob.bytes_written.set(upload.written),
+                     ExportJob.part_count.set(len(upload.parts)), ExportJob.parts.remove(),
+                     ExportJob.checkpoint.remove(), ExportJob.upload_id.remove(), ExportJob.lease_until.remove()])
+    logger.info("export completed", extra={"job_id": job.id, "items": items, "bytes": upload.written})
+    return "completed"
+
+
+def _hand_off(job: ExportJob, me: str) -> str:
+    """Out of time: free the lease and queue the job again; the next invocation resumes after the part."""
+    _owned(job, me, [ExportJob.lease_until.remove()])
+    exports.enqueue(job.client_id, job.id)
+    return "continued"
+
+
+def _after_failure(job: ExportJob, me: str, attempt: int, err: Exception) -> None:
+    """Free the lease for the retry; on the last attempt give up: abort the upload, mark the job failed."""
+    actions = [ExportJob.lease_until.remove(), ExportJob.error_message.set(f"{type(err).__name__}: {err}"[:500])]
+    if attempt >= MAX_ATTEMPTS:
+        if job.upload_id:
+            MultipartUpload(exports.aws("s3"), os.environ["EXPORT_BUCKET"], job.s3_key, job.upload_id).abort()
+        actions += [ExportJob.status.set("failed"), ExportJob.upload_id.remove(), ExportJob.parts.remove(),
+                    ExportJob.checkpoint.remove()]
+    try:
+        _owned(job, me, actions)
+    except LeaseLost:
+        pass
