@@ -50,7 +50,7 @@ def verify_for_user(user, code: str) -> bool:
         return False
     cls = type(user)
     try:
-        user.update(actions=[cls.two_factor_last_step.set(step)],
+        user.update(actions=[cls.two_factor_last_step.set(step), cls.version.add(1)],
                     condition=cls.two_factor_last_step.does_not_exist() | (cls.two_factor_last_step < step))
     except UpdateError:
         return False

@@ -49,7 +49,7 @@ def _link(path: str, token: str) -> str:
 
 def send_verification(user: store.User) -> None:
     token, hashed = _new_token(user)
-    user.update(actions=[store.User.email_verification_token.set(hashed)])
+    store.write(user, [store.User.email_verification_token.set(hashed)])
     _send(user.email, "Confirm your email", f"Confirm your email address: {_link('/verify-email', token)}")
 
 
@@ -59,7 +59,7 @@ def verify_email(token: str) -> dict:
     if user is None or not user.email_verification_token:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token")
     try:
-        user.update(actions=[store.User.email_verified.set(True), store.User.email_verification_token.remove()],
+        store.write(user, [store.User.email_verified.set(True), store.User.email_verification_token.remove()],
                     condition=store.User.email_verification_token == hashed)
     except UpdateError:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
@@ -71,8 +71,8 @@ def request_password_reset(email: str) -> dict:
     user = store.find_by_email(email)
     if user is not None and user.status == "active":
         token, hashed = _new_token(user)
-        user.update(actions=[store.User.password_reset_token.set(hashed),
-                             store.User.password_reset_expires.set(clock.now_ms() + RESET_TTL_MS)])
+        store.write(user, [store.User.password_reset_token.set(hashed),
+                           store.User.password_reset_expires.set(clock.now_ms() + RESET_TTL_MS)])
         _send(user.email, "Reset your password",
               f"Reset your password within an hour: {_link('/reset-password', token)}")
     return {"status": "if the email has an account, a reset link is on its way"}
@@ -86,9 +86,9 @@ def confirm_password_reset(token: str, new_password: str) -> dict:
     if user is None or not user.password_reset_token or (user.password_reset_expires or 0) <= clock.now_ms():
         raise ValidationFailed(_BAD_TOKEN, field="/body/token")
     try:
-        user.update(actions=[store.User.password_hash.set(hash_password(new_password)),
-                             store.User.password_reset_token.remove(), store.User.password_reset_expires.remove(),
-                             store.User.failed_login_attempts.set(0), store.User.version.add(1)],
+        store.write(user, [store.User.password_hash.set(hash_password(new_password)),
+                           store.User.password_reset_token.remove(), store.User.password_reset_expires.remove(),
+                           store.User.failed_login_attempts.set(0)],
                     condition=store.User.password_reset_token == hashed)
     except UpdateError:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
@@ -106,7 +106,7 @@ def enable_two_factor(actor, user_id: str) -> dict:
     if user.two_factor_enabled:
         raise Conflict("two-factor is already on")
     secret = totp.new_secret()
-    user.update(actions=[store.User.two_factor_pending.set(totp.seal(user, secret))])
+    store.write(user, [store.User.two_factor_pending.set(totp.seal(user, secret))])
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="EchelonX")
     return {"secret": secret, "otpauth_uri": uri}
 
@@ -122,9 +122,9 @@ def confirm_two_factor(actor, user_id: str, code: str) -> dict:
     step = totp.matching_step(secret, code)
     if step is None:
         raise ValidationFailed("the code does not match", field="/body/code")
-    user.update(actions=[store.User.two_factor_secret.set(user.two_factor_pending),
-                         store.User.two_factor_pending.remove(), store.User.two_factor_enabled.set(True),
-                         store.User.two_factor_last_step.set(step), store.User.version.add(1)])
+    store.write(user, [store.User.two_factor_secret.set(user.two_factor_pending),
+                       store.User.two_factor_pending.remove(), store.User.two_factor_enabled.set(True),
+                       store.User.two_factor_last_step.set(step)])
     return store.get(user.client_id, user.id).public()
 
 

@@ -155,9 +155,15 @@ def create(user: User, actor=None) -> User:
     return user
 
 
+def write(user: User, actions: list, condition=None) -> None:
+    """A bookkeeping write (login, tokens, two-factor). It bumps `version` too: the stream
+    projections order changes by version, so every change of a user must move it."""
+    user.update(actions=[*actions, User.version.add(1)], condition=condition)
+
+
 def record_login(user: User) -> None:
     """`updateLastLogin`, done inside login: last_login, login_count, failed attempts cleared."""
-    user.update(actions=[
+    write(user, [
         User.last_login.set(clock.now_ms()),
         User.login_count.set((User.login_count | 0) + 1),
         User.failed_login_attempts.set(0),
@@ -165,4 +171,4 @@ def record_login(user: User) -> None:
 
 
 def record_failed_login(user: User) -> None:
-    user.update(actions=[User.failed_login_attempts.set((User.failed_login_attempts | 0) + 1)])
+    write(user, [User.failed_login_attempts.set((User.failed_login_attempts | 0) + 1)])
