@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(VENV)/bin/echelonx dev
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check shared functions tests
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # The quick part, also run on the Lambda runtime's Python (3.13) by .ci/run.

@@ -13,7 +13,7 @@ tenants through platform listings, never a Scan:
 | search by name/email prefix            | table | PK = `P#SEARCH#CLIENT#<token>` (projection)            |
 
 GSI3 is sparse: only live clients with a `contract_end` carry its keys. Index keys are derived from
-fields in `keys()`, and `shared.db.mutate` moves them when those fields change (a new tier, a new
+fields in `keys()`, and `shared.mutation` moves them when those fields change (a new tier, a new
 contract end, a soft delete).
 """
 
@@ -22,7 +22,8 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 
 from shared import audit, clock
-from shared.db import claims, mutate, query
+from shared import mutation as mutate
+from shared.db import claims, query
 from shared.db.attributes import DecimalAttribute
 from shared.db.table import Item, platform_key, tenant_key
 from shared.db.tx import Tx

@@ -10,9 +10,10 @@
 4. One function per operation vs one function for all routes (shared.local.monolith).
 5. moto TransactWriteItems rates (shared.local.bench_txn).
 
-CPU time, not wall-clock: these shared machines swing too much. Child CPU and peak RSS come from
-os.wait4, which is the per-child form of getrusage(RUSAGE_CHILDREN) (whose ru_maxrss would be the
-largest child so far, not this one). It is a report, not a test: `main` always returns 0.
+CPU time, not wall-clock: these shared machines swing too much. A child's CPU (user + system)
+comes from os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN) deltas; its peak RSS is its
+own VmHWM (see _PEAK_SUFFIX). Rows are measured in interleaved rounds, medians printed. It is a
+report, not a test: `main` always returns 0.
 """
 
 from __future__ import annotations
@@ -85,9 +86,10 @@ class Sample:
         return statistics.median(self.rss_mb) if self.rss_mb else float("nan")
 
 
-def child_env(base: dict | None = None) -> dict[str, str]:
-    """The children's environment: a Lambda-like region and Powertools set-up, our code importable."""
-    env = {k: v for k, v in (os.environ if base is None else base).items()
+def child_env() -> dict[str, str]:
+    """This process's environment (the runtime's endpoints and names, once started) with a
+    Lambda-like region and Powertools set-up, and our code importable."""
+    env = {k: v for k, v in os.environ.items()
            if not k.startswith("PYTHON")}  # e.g. PYTHONDONTWRITEBYTECODE would recompile every run
     env.pop("AWS_PROFILE", None)
     env.setdefault("AWS_ACCESS_KEY_ID", "testing")

@@ -16,7 +16,8 @@ from pynamodb.attributes import (
 )
 
 from shared import audit, clock
-from shared.db import claims, mutate, query
+from shared import mutation as mutate
+from shared.db import claims, query
 from shared.db.table import Item, platform_key, tenant_key
 from shared.db.tx import Tx
 from shared.errors import NotFound

@@ -15,24 +15,24 @@ from shared.local.seed import STAFF_PASSWORD
 
 ROLES = ("super_admin", "admin", "manager", "user")
 TARGETS = ("own", "peer", "other", "near")
-A, O, X = "allow", "own-only", "forbid"  # own-only: the caller's own record, nothing else
+A, OWN, X = "allow", "own-only", "forbid"  # own-only: the caller's own record, nothing else
 
 # From entities.md: users — admin R W (not super_admins), manager R, user R own + W own profile;
 # audit/activity — admin R tenant, manager R tenant, user R own; super_admin everything everywhere.
 EXPECTED = {
     #  operation              super_admin admin manager user
     "getUsers":              (A, A, A, X),
-    "getUserById":           (A, A, A, O),
+    "getUserById":           (A, A, A, OWN),
     "getUserByEmail":        (A, A, A, X),
     "createUser":            (A, A, X, X),
-    "updateUser":            (A, A, O, O),
+    "updateUser":            (A, A, OWN, OWN),
     "deleteUser":            (A, A, X, X),
     "getUserStats":          (A, A, A, X),
     "getUsersByRole":        (A, A, A, X),
     "searchUsers":           (A, A, A, X),
     "bulkUpdateUsers":       (A, A, X, X),
-    "getUserActivity":       (A, A, A, O),
-    "getUserPermissions":    (A, A, A, O),
+    "getUserActivity":       (A, A, A, OWN),
+    "getUserPermissions":    (A, A, A, OWN),
 }
 
 
@@ -121,7 +121,7 @@ def _expected(rule: str, role: str, target: str, op: str) -> set[int]:
         return {404}
     if target == "other":
         return ok if role == "super_admin" else {404}
-    if rule == O and target == "peer":
+    if rule == OWN and target == "peer":
         return {403, 404}  # not theirs: refused without telling whether it exists
     if role == "super_admin" and target == "own" and op in ("getUserById", "getUserActivity", "getUserPermissions",
                                                             "updateUser", "getUserByEmail", "bulkUpdateUsers"):
