@@ -84,6 +84,13 @@ def aws(service: str):
 
 def start(actor: Actor, client_id: str) -> dict:
     """exportClientData: the job and its audit entry in one transaction, then the queue message."""
+    job = create_job(actor, client_id)
+    enqueue(client_id, job.id)
+    return {"job_id": job.id, "client_id": client_id, "status": job.status,
+            "href": f"/clients/{client_id}/exports/{job.id}"}
+
+
+def create_job(actor: Actor, client_id: str) -> ExportJob:
     from shared.clients import service, store
 
     service.own(actor, client_id)
@@ -96,9 +103,7 @@ def start(actor: Actor, client_id: str) -> dict:
     tx.put(job, condition=ExportJob.PK.does_not_exist())
     audit.record(tx, actor, "export", job.id, "exportClientData", None, job.public(), client_id=client_id)
     tx.commit()
-    enqueue(client_id, job.id)
-    return {"job_id": job.id, "client_id": client_id, "status": job.status,
-            "href": f"/clients/{client_id}/exports/{job.id}"}
+    return job
 
 
 def enqueue(client_id: str, job_id: str) -> None:

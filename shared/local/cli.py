@@ -51,6 +51,8 @@ def _dev(args) -> int:
         print(f"  super_admin:   {sa['email']} / {sa['password']}")
         print(f"  demo tenant:   {logins['client_id']}  (admin, manager, user: "
               f"{logins['admin']['email']} ... / {logins['admin']['password']})")
+        mfa = logins["two_factor"]
+        print(f"  with 2FA:      {mfa['email']} / {mfa['password']}  (TOTP secret {mfa['totp_secret']})")
         print(f"  try:  curl -s {runtime.url}/auth/login -H 'content-type: application/json' "
               f"-d '{{\"email\":\"{sa['email']}\",\"password\":\"{sa['password']}\"}}'")
     print("Ctrl-C stops it.", flush=True)

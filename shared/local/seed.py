@@ -15,6 +15,7 @@ DEMO_TENANT = "Demo Fitness Co"
 STAFF = [("admin", "admin@demo.echelonx.local"), ("manager", "manager@demo.echelonx.local"),
          ("user", "user@demo.echelonx.local")]
 STAFF_PASSWORD = "demo-staff-password"
+TWO_FACTOR = ("mfa@demo.echelonx.local", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")  # a known TOTP secret, local only
 
 
 def seed() -> dict:
@@ -35,8 +36,18 @@ def seed() -> dict:
         if users.find_by_email(email) is None:
             users.create(_user(client_id, role, email, STAFF_PASSWORD, first=role.capitalize(), last="Demo"))
         logins[role] = {"email": email, "password": STAFF_PASSWORD}
+    if users.find_by_email(TWO_FACTOR[0]) is None:
+        _with_two_factor(users.create(_user(client_id, "manager", TWO_FACTOR[0], STAFF_PASSWORD, first="Mfa", last="Demo")))
+    logins["two_factor"] = {"email": TWO_FACTOR[0], "password": STAFF_PASSWORD, "totp_secret": TWO_FACTOR[1]}
     logins["client_id"] = client_id
     return logins
+
+
+def _with_two_factor(user: users.User) -> None:
+    from shared.security import totp
+
+    users.write(user, [users.User.two_factor_secret.set(totp.seal(user, TWO_FACTOR[1])),
+                       users.User.two_factor_enabled.set(True)])
 
 
 def _user(client_id, role, email, password, first, last) -> users.User:

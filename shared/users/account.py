@@ -47,9 +47,14 @@ def _link(path: str, token: str) -> str:
     return f"{os.environ.get('APP_BASE_URL', 'https://app.echelonx.dev')}{path}?token={token}"
 
 
-def send_verification(user: store.User) -> None:
+def new_verification(user: store.User) -> str:
+    """Put a verification token (hashed) on a user about to be written; returns the token to send."""
     token, hashed = _new_token(user)
-    store.write(user, [store.User.email_verification_token.set(hashed)])
+    user.email_verification_token = hashed
+    return token
+
+
+def send_verification(user: store.User, token: str) -> None:
     _send(user.email, "Confirm your email", f"Confirm your email address: {_link('/verify-email', token)}")
 
 

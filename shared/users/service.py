@@ -111,10 +111,11 @@ def create_user(actor: Actor, body) -> dict:
     )
     if user.phone:
         user.phone = phones.to_e164(user.phone, tenant, "/body/phone")
-    store.create(user, actor)
     from shared.users import account
 
-    account.send_verification(user)
+    token = account.new_verification(user)
+    store.create(user, actor)
+    account.send_verification(user, token)
     return user.public()
 
 

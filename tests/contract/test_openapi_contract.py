@@ -5,8 +5,11 @@ The document is `shared.local.openapi.build()`, the very function the gateway se
 declare at run time is fuzzed: nothing here lists operations. It is built at collection because
 schemathesis's lazy `from_fixture` loader does not run on pytest 9 (it writes `Node._nodeid`).
 
-Secured operations run once with a seeded admin's bearer token and once with a plain `user`'s;
-public ones run once, without a token. Each item is one operation: `[GET /users/{id}][admin]`. Besides schemathesis's checks we hold our error contract:
+Secured operations run with a seeded admin's bearer token and with a plain `user`'s; public ones
+without a token. Each item is one operation: `[GET /users/{id}][admin]`. The admin and public
+items add schemathesis's coverage phase (systematic boundary and negative cases) to the random
+ones; a `user` gets the random cases on operations open to users, and only a few on operations
+that need a higher role (the role check precedes any input, so those all end in the same 403). Besides schemathesis's checks we hold our error contract:
 no 5xx ever, and every 4xx is RFC 9457 problem+json (a 400 names the `field`), except API
 Gateway's own three JSON answers.
 
@@ -68,6 +71,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, problem_json_for_every_4xx]
 FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
+REFUSED = settings(FUZZ, max_examples=3)
 
 # Ids of the seeded tenant and its users (filled at run time). Random ids only ever reach a 404, so
 # in GET requests the fuzzer also tries these in `id`/`*_id` path and query parameters.
@@ -96,6 +100,10 @@ def _secured(ctx) -> bool:
     return bool(ctx.operation.definition.raw.get("security"))
 
 
+def _open_to_users(ctx) -> bool:
+    return ctx.operation.definition.raw.get("x-minimum-role") == "user"
+
+
 def _schema(document: dict, coverage: bool):
     loaded = schemathesis.openapi.from_dict(document, config=schemathesis.Config.from_dict({
         "seed": 20240601,
@@ -120,9 +128,6 @@ if DOCUMENT is None:
         pytest.fail(f"the OpenAPI document does not build: {BUILD_ERROR!r}")
 
 else:
-    # The coverage phase (schemathesis's systematic boundary and negative cases, beyond max_examples)
-    # runs as the admin and on public operations; as a plain `user` most operations stop at the role
-    # check whatever the input, so there only the random phases run.
     schema = _schema(DOCUMENT, coverage=True)
     schema_without_coverage = _schema(DOCUMENT, coverage=False)
 
@@ -135,11 +140,19 @@ else:
     def test_secured_operation_as_admin(case, role, fuzz_state, bearer):
         case.call_and_validate(base_url=fuzz_state.url, headers=bearer(role), checks=CHECKS, timeout=30)
 
-    @schema_without_coverage.include(_secured).parametrize()
+    @schema_without_coverage.include(_open_to_users).parametrize()
     @pytest.mark.parametrize("role", ["user"])
     @FUZZ
     def test_secured_operation_as_user(case, role, fuzz_state, bearer):
         case.call_and_validate(base_url=fuzz_state.url, headers=bearer(role), checks=CHECKS, timeout=30)
+
+    @schema_without_coverage.include(_secured).exclude(_open_to_users).parametrize()
+    @pytest.mark.parametrize("role", ["user"])
+    @REFUSED
+    def test_higher_role_operation_refuses_a_user(case, role, fuzz_state, bearer):
+        """The role check comes before any input is read: a few cases show the refusal is a 403 problem."""
+        response = case.call_and_validate(base_url=fuzz_state.url, headers=bearer(role), checks=CHECKS, timeout=30)
+        assert response.status_code in (403, 404), response.text  # 404: an unmatched path, from the gateway
 
     @schema.exclude(_secured).parametrize()
     @pytest.mark.parametrize("role", ["anonymous"])

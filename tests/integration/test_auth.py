@@ -179,3 +179,15 @@ def test_another_tenants_user_is_not_found(api, login, local):
     admin = login("admin")
     r = api.get(f"/users/{admin['user']['id']}?client_id=01J000000000000000000OTHER", token=admin["access_token"])
     assert r.status_code == 404 and r.json()["type"].endswith("/not-found")
+
+
+def test_seeded_two_factor_account_needs_its_code(api, local):
+    import pyotp
+
+    mfa = local.logins["two_factor"]
+    clock.freeze()
+    without = api.post("/auth/login", json={"email": mfa["email"], "password": mfa["password"]})
+    assert without.status_code == 401 and without.json()["field"] == "/body/totp_code"
+    code = pyotp.TOTP(mfa["totp_secret"]).at(clock.now_s())
+    ok = api.post("/auth/login", json={"email": mfa["email"], "password": mfa["password"], "totp_code": code})
+    assert ok.status_code == 200 and ok.json()["user"]["two_factor_enabled"] is True
