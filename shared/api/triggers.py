@@ -10,7 +10,6 @@ import functools
 from typing import Any
 
 from shared.api.spec import FunctionSpec
-from shared.api.telemetry import logger
 
 
 def _declare(kind: str, name: str, trigger: dict):
@@ -19,7 +18,6 @@ def _declare(kind: str, name: str, trigger: dict):
 
         @functools.wraps(fn)
         def handler(event: dict, context: Any = None):
-            logger.append_keys(function=name)
             return fn(event, context)
 
         handler.spec = spec

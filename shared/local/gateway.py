@@ -248,10 +248,19 @@ class Gateway:
             def log_message(self, fmt, *args):  # request lines go to our logs, not stderr noise
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
         return server
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that went away is not our error
+        super().handle_error(request, client_address)
 
 
 def _body(body: bytes, content_type: str) -> tuple[str, bool]:
