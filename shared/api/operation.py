@@ -117,6 +117,8 @@ def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:
         data = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
         raise ValidationFailed(f"body is not valid JSON: {exc.msg}", field="/body") from exc
+    except RecursionError as exc:  # e.g. [[[[…]]]] deeper than the parser's stack: not a 500
+        raise ValidationFailed("body is nested too deeply", field="/body") from exc
     return _validate(spec.body, data, "body")
 
 

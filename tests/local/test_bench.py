@@ -1,6 +1,8 @@
 """`echelonx bench`'s pieces on one or two handlers, one run each: the shape of what they report.
 
 Behaviour only: timings vary with the machine, so no number here is compared with a budget.
+The tests that start child interpreters take 10-60 s together, depending on the machine's load:
+they are marked slow.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def values(local):
     return bench.prepare(local, _pick("authorizer"))
 
 
+@pytest.mark.slow
 def test_cold_starts_gives_a_number_per_row():
     samples = bench.cold_starts(_pick("getUserById"), runs=1, monolith=False)
     assert list(samples) == [bench.FLOOR, bench.BASELINE, "getUserById"]
@@ -64,6 +67,7 @@ def test_the_authorizer_context_is_real(local, values):
     assert event["pathParameters"]["id"] == values.user_id
 
 
+@pytest.mark.slow
 def test_first_request_in_a_child(local, values):
     samples, missing = bench.first_requests(_pick("getUserById"), values, runs=1)
     assert missing == []
@@ -111,6 +115,7 @@ def test_monolith_routes_every_api_operation():
     assert monolith.handler({"routeKey": "GET /no/such/route"}, None)["statusCode"] == 404
 
 
+@pytest.mark.slow
 def test_the_monolith_is_measured_like_a_handler():
     samples = bench.cold_starts([], runs=1)
     assert list(samples) == [bench.FLOOR, bench.BASELINE, bench.MONOLITH]
