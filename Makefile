@@ -49,11 +49,12 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/echelonx bench
 
-# The dependency layer for the template's runtime and architecture (python3.13, arm64), plus the
+# The dependency layer for the template's runtime and architecture (python3.13, arm64; Amazon Linux 2023
+# has glibc 2.34, so manylinux_2_28 wheels run there), plus the
 # shared package without shared/local (the CLI and local runtime never ship).
 package: $(STAMP)
 	rm -rf $(LAYER) && mkdir -p $(LAYER)/python
-	$(PY) -m pip install -q --target $(LAYER)/python --platform manylinux2014_aarch64 \
+	$(PY) -m pip install -q --target $(LAYER)/python --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
 	  --implementation cp --python-version 3.13 --only-binary=:all: -c constraints.txt -r layers/requirements.txt
 	cp -r shared $(LAYER)/python/shared && rm -rf $(LAYER)/python/shared/local
 	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
