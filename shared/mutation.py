@@ -13,7 +13,7 @@ from typing import Any
 from shared import audit, clock
 from shared.db.table import Item
 from shared.db.tx import Tx
-from shared.errors import Conflict, NotFound, PreconditionFailed, VersionConflict
+from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, VersionConflict
 
 _ATTEMPTS = 6
 
@@ -35,6 +35,9 @@ def update(model: type[Item], pk: str, sk: str, changes: dict[str, Any], *, acto
 
     `check(item)` may refuse (raise) after the read; `extra(tx, item, changed)` adds operations to
     the same transaction (claims of changed unique fields, for instance)."""
+    required = [k for k, v in changes.items() if v is None and not getattr(model, k).null]
+    if required:  # a required field (a key part, e.g. a user's role) is never removed
+        raise ValidationFailed(f"{required[0]} cannot be removed", field=f"/body/{required[0]}")
     for _ in range(_ATTEMPTS):
         item = load(model, pk, sk, what)
         if check:

@@ -178,7 +178,7 @@ def update_user(actor: Actor, user_id: str, body, client_id: str | None = None,
     current = changes.pop("current_password", None)
     if "phone" in changes and changes["phone"]:
         changes["phone"] = phones.to_e164(changes["phone"], tenant, "/body/phone")
-    if "email" in changes:
+    if changes.get("email"):
         changes["email"] = changes["email"].strip().lower()
         changes["email_verified"] = False
 
