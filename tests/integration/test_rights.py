@@ -33,7 +33,30 @@ EXPECTED = {
     "bulkUpdateUsers":       (A, A, X, X),
     "getUserActivity":       (A, A, A, OWN),
     "getUserPermissions":    (A, A, A, OWN),
+    # clients (own tenant): admin R + W profile fields, manager R, user R; tier, status, contract,
+    # creation, deletion and the cross-tenant views are super_admin's; exports: admin A only;
+    # revenue and usage are billing reads (manager R, user –).
+    "getClients":            (A, A, A, A),
+    "getClientById":         (A, A, A, A),
+    "createClient":          (A, X, X, X),
+    "updateClient":          (A, A, X, X),
+    "deleteClient":          (A, X, X, X),
+    "getClientStats":        (A, X, X, X),
+    "getClientsByTier":      (A, X, X, X),
+    "searchClients":         (A, X, X, X),
+    "getClientRevenue":      (A, A, A, X),
+    "bulkUpdateClients":     (A, A, X, X),
+    "getClientActivity":     (A, A, A, A),
+    "getExpiringContracts":  (A, X, X, X),
+    "upgradeClientTier":     (A, X, X, X),
+    "getClientUsage":        (A, A, A, X),
+    "exportClientData":      (A, A, X, X),
+    "getExportJob":          (A, A, X, X),
 }
+CLIENT_OPS = set(list(EXPECTED)[list(EXPECTED).index("getClients"):])
+# Operations that name no tenant: what they show is the caller's own scope whatever the target.
+TENANTLESS = {"getClients", "createClient", "getClientStats", "getClientsByTier", "searchClients",
+              "getExpiringContracts"}
 
 
 def near_miss(client_id: str) -> str:
@@ -59,7 +82,12 @@ def world(api, local):
         "email": local.logins["super_admin"]["email"], "password": local.logins["super_admin"]["password"]}).json()}
     for role in ("admin", "manager", "user"):
         tokens[role] = api.post("/auth/login", json={"email": staff[(a, role)].email, "password": STAFF_PASSWORD}).json()
-    return {"a": a, "b": b, "staff": staff, "tokens": tokens}
+    jobs = {}
+    for tenant in (a, b):
+        r = api.post(f"/clients/{tenant}/export", token=tokens["super_admin"]["access_token"])
+        assert r.status_code == 202, r.text
+        jobs[tenant] = r.json()["job_id"]
+    return {"a": a, "b": b, "staff": staff, "tokens": tokens, "jobs": jobs}
 
 
 def _victim(tenant: str) -> str:
@@ -82,7 +110,42 @@ def _subject(world, role: str, target: str) -> tuple[str, str]:
     return near_miss(a), world["staff"][(a, "user")].id
 
 
+def _client_request(op: str, role: str, target: str, world):
+    a, b = world["a"], world["b"]
+    cid = {"own": a, "peer": a, "other": b, "near": near_miss(a)}[target]
+    if op in ("deleteClient", "upgradeClientTier") and role == "super_admin" and target != "near":
+        cid = _spare_client()  # never delete or re-tier the tenants the matrix runs in
+    job = world["jobs"].get(cid, "01JNOJOB000000000000000000")
+    return {
+        "getClients": ("GET", "/clients", {}, None),
+        "getClientById": ("GET", f"/clients/{cid}", {}, None),
+        "createClient": ("POST", "/clients", {}, {"name": f"Matrix {new_id()}", "subscription_tier": "basic"}),
+        "updateClient": ("PATCH", f"/clients/{cid}", {}, {"notes": "checked by the rights matrix"}),
+        "deleteClient": ("DELETE", f"/clients/{cid}", {}, None),
+        "getClientStats": ("GET", "/clients/stats", {}, None),
+        "getClientsByTier": ("GET", "/clients/by-tier/basic", {}, None),
+        "searchClients": ("GET", "/clients/search", {"q": "other"}, None),
+        "getClientRevenue": ("GET", f"/clients/{cid}/revenue", {}, None),
+        "bulkUpdateClients": ("PATCH", "/clients/bulk", {}, {"updates": [{"id": cid, "changes": {"notes": "bulk"}}]}),
+        "getClientActivity": ("GET", f"/clients/{cid}/activity", {}, None),
+        "getExpiringContracts": ("GET", "/clients/expiring-contracts", {}, None),
+        "upgradeClientTier": ("POST", f"/clients/{cid}/upgrade-tier", {}, {"tier": "premium"}),
+        "getClientUsage": ("GET", f"/clients/{cid}/usage", {}, None),
+        "exportClientData": ("POST", f"/clients/{cid}/export", {}, None),
+        "getExportJob": ("GET", f"/clients/{cid}/exports/{job}", {}, None),
+    }[op]
+
+
+def _spare_client() -> str:
+    from shared.clients import store as clients
+
+    return clients.create(clients.Client(id=new_id(), name=f"Spare {new_id()}", status="active",
+                                         subscription_tier="basic", created_by="test")).id
+
+
 def _request(op: str, role: str, target: str, world) -> tuple[str, str, dict, dict | None]:
+    if op in CLIENT_OPS:
+        return _client_request(op, role, target, world)
     tenant, uid = _subject(world, role, target)
     q = {"client_id": tenant}
     if op in ("deleteUser", "updateUser", "bulkUpdateUsers") and target != "own":
@@ -117,6 +180,8 @@ def _expected(rule: str, role: str, target: str, op: str) -> set[int]:
     ok = {200, 201, 202, 204}
     if rule == X:
         return {403}
+    if op in TENANTLESS:
+        return ok
     if target == "near":
         return {404}
     if target == "other":
@@ -136,11 +201,10 @@ def test_rights_matrix(api, world, capsys):
         for role, rule in zip(ROLES, rules, strict=True):
             for target in TARGETS:
                 method, path, params, body = _request(op, role, target, world)
-                bulk = op == "bulkUpdateUsers"
                 r = getattr(api, method.lower())(path, token=world["tokens"][role]["access_token"],
                                                  params=params, json=body)
                 status = r.status_code
-                if bulk and status == 200:
+                if op in ("bulkUpdateUsers", "bulkUpdateClients") and status == 200:
                     status = r.json()["results"][0]["status"]  # the item's own outcome
                 row.append(str(status))
                 if status not in _expected(rule, role, target, op):
