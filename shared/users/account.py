@@ -38,13 +38,13 @@ def _send(to: str, subject: str, text: str) -> None:
     from shared.providers.sendgrid_email import send_email
 
     try:
-        send_email(to, os.environ.get("EMAIL_FROM", "no-reply@echelonx.dev"), subject, text=text)
+        send_email(to, os.environ["EMAIL_FROM"], subject, text=text)
     except ProviderError as err:  # the answer must not depend on delivery; the failure is logged
         logger.warning("account email not sent", extra={"code": err.code, "transient": err.transient})
 
 
 def _link(path: str, token: str) -> str:
-    return f"{os.environ.get('APP_BASE_URL', 'https://app.echelonx.dev')}{path}?token={token}"
+    return f"{os.environ['APP_BASE_URL']}{path}?token={token}"
 
 
 def new_verification(user: store.User) -> str:
