@@ -23,17 +23,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not isolated"
+	$(PY) -m pytest -q -m isolated
 
 # The quick part, also run on the Lambda runtime's Python (3.13) by .ci/run.
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not isolated"
+	$(PY) -m pytest -q -m "isolated and not slow"
 
 test-313:
 	@if [ -z "$(PY313)" ]; then echo "No Python 3.13 found: skipping the 3.13 run"; exit 0; fi; \
 	$(PY313) -m venv .venv313 && .venv313/bin/python -m pip install -q uv==$(UV_VERSION) && \
 	.venv313/bin/uv pip install -q --python .venv313/bin/python -c constraints.txt -e '.[dev]' && \
-	.venv313/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
+	.venv313/bin/python -m pytest -q -m "not slow and not isolated" -p no:cacheprovider && \
+	.venv313/bin/python -m pytest -q -m "isolated and not slow" -p no:cacheprovider
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests

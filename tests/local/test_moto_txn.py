@@ -18,6 +18,9 @@ from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 from shared.local import bench_txn, moto_txn
 
+# mock_aws resets moto's process-wide state: run apart from the local runtime (see pyproject.toml).
+pytestmark = pytest.mark.isolated
+
 REGION = "us-east-1"
 TABLE = "txn"
 # botocore >= 1.40 sends StreamArn calls to account-scoped hosts ({account}.streams-ddb...), which moto

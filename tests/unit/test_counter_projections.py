@@ -19,6 +19,9 @@ from shared.local.template import load
 from shared.users import projections as user_projections  # noqa: F401 - registers the user counters
 from shared.users import store
 
+# mock_aws resets moto's process-wide state: run apart from the local runtime (see pyproject.toml).
+pytestmark = pytest.mark.isolated
+
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"  # see tests/local/test_moto_txn.py
 TENANT = "01JTENANT000000000000000000"
@@ -43,9 +46,12 @@ def _table(monkeypatch):
             AttributeDefinitions=props["AttributeDefinitions"], KeySchema=props["KeySchema"],
             GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-        for model in (store.User, projections.Counter, projections.ProjectionMarker):
+        models = (store.User, projections.Counter, projections.ProjectionMarker)
+        for model in models:
             model._connection = None  # a fresh connection inside this mock
         yield
+        for model in models:
+            model._connection = None  # and none of it kept once the mock is gone
 
 
 def _apply(ops) -> list[str]:
