@@ -64,6 +64,6 @@ class Request:
         from shared.errors import ValidationFailed
 
         token = value.strip().removeprefix("W/").strip('"')
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit()):  # "²".isdigit() is True, int("²") is not
             raise ValidationFailed("If-Match must be an ETag this API returned", field="/headers/if-match")
         return int(token)

@@ -191,6 +191,26 @@ class EmbeddedAws:
         return re.sub(r"\$\{([^}]+)\}", one, text)
 
 
+def forget_cached_clients() -> None:
+    """Clients created for an earlier embedded AWS (a second runtime in one process, or a restart)
+    keep its endpoint: drop every cached one so the next call makes a fresh client."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from shared.db import tx
+    from shared.db.table import Item
+    from shared.security import envelope
+
+    parameters.clear_caches()
+    parameters.base.DEFAULT_PROVIDERS.clear()
+    stack = [Item]
+    while stack:
+        model = stack.pop()
+        model._connection = None
+        stack.extend(model.__subclasses__())
+    tx._conn = None
+    envelope._kms.cache_clear()
+
+
 def point_sdks_at(endpoint: str) -> None:
     """Every boto3/botocore client in this process (PynamoDB's too) talks to the embedded AWS."""
     os.environ.update({
@@ -198,3 +218,4 @@ def point_sdks_at(endpoint: str) -> None:
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
     })
     os.environ.pop("AWS_PROFILE", None)
+    forget_cached_clients()

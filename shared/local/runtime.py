@@ -100,6 +100,9 @@ class Runtime:
             self.provider_fakes.stop()
         self.aws.stop()
         self._restore_env()
+        from shared.local.aws import forget_cached_clients
+
+        forget_cached_clients()  # clients made for this runtime must not serve another one
 
     def _restore_env(self) -> None:
         """Undo this runtime's changes to os.environ, except a variable someone has set since."""
