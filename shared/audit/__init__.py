@@ -68,3 +68,10 @@ def record(tx: Tx, actor, entity_type: str, entity_id: str, operation: str,
         operation=operation, at=f"{clock.now_ms():015d}",
         changes=json.dumps(changed_fields(before, after), default=str, separators=(",", ":")),
     ))
+
+
+def view(entry: AuditEntry) -> dict:
+    """An entry as the API shows it (secrets were redacted when it was written)."""
+    return {"id": entry.id, "at": int(entry.at), "actor_id": entry.actor_id, "actor_role": entry.actor_role,
+            "entity_type": entry.entity_type, "entity_id": entry.entity_id, "operation": entry.operation,
+            "changes": json.loads(entry.changes)}

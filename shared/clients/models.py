@@ -6,11 +6,13 @@ Money (`monthly_spend_limit`, `total_revenue`, revenue and usage amounts) is `De
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api.bulk import BulkResult, BulkResults  # noqa: F401 - part of this domain's API shapes
 from shared.api.pagination import PageQuery
+from shared.audit.models import ActivityEntry, ActivityPage  # noqa: F401 - idem
 
 Tier = Literal["basic", "premium", "enterprise", "custom"]
 TIERS: tuple[str, ...] = ("basic", "premium", "enterprise", "custom")  # the upgrade order
@@ -140,19 +142,6 @@ class BulkClientUpdate(BaseModel):
     updates: list[BulkClientChange] = Field(min_length=1, max_length=100)
 
 
-class BulkResult(BaseModel):
-    id: str
-    status: int
-    version: int | None = None
-    error: dict | None = None
-
-
-class BulkResults(BaseModel):
-    results: list[BulkResult]
-    succeeded: int
-    failed: int
-
-
 class ClientStats(BaseModel):
     total: int
     by_status: dict[str, int]
@@ -214,22 +203,6 @@ class ActivityQuery(PageQuery):
     model_config = ConfigDict(extra="forbid")
 
     entity_type: str | None = Field(None, min_length=1, max_length=40)
-
-
-class ActivityEntry(BaseModel):
-    id: str
-    at: int
-    actor_id: str | None = None
-    actor_role: str | None = None
-    entity_type: str
-    entity_id: str
-    operation: str
-    changes: dict[str, Any]
-
-
-class ActivityPage(BaseModel):
-    items: list[ActivityEntry]
-    next_cursor: str | None = None
 
 
 ExportStatus = Literal["queued", "running", "completed", "failed"]

@@ -8,14 +8,12 @@ the decorator before anything is read.
 
 from __future__ import annotations
 
-import json
-
 from shared import clock, phones
 from shared.api.pagination import page
 from shared.api.request import Actor
 from shared.clients import store
 from shared.clients.models import SUPER_ADMIN_FIELDS, TIERS
-from shared.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.ids import new_id
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -133,16 +131,10 @@ def delete_client(actor: Actor, client_id: str, expected_version: int | None = N
 
 
 def bulk_update(actor: Actor, body) -> dict:
-    """bulkUpdateClients: each item on its own, with its own result; never silently all-or-nothing."""
-    results = []
-    for entry in body.updates:
-        try:
-            client = update_client(actor, entry.id, entry.changes, entry.version)
-            results.append({"id": entry.id, "status": 200, "version": client["version"]})
-        except AppError as err:
-            results.append({"id": entry.id, "status": err.status, "error": err.problem()})
-    ok = sum(1 for r in results if r["status"] == 200)
-    return {"results": results, "succeeded": ok, "failed": len(results) - ok}
+    """bulkUpdateClients: each item on its own, with its own result."""
+    from shared.api import bulk
+
+    return bulk.each(body.updates, lambda e: update_client(actor, e.id, e.changes, e.version))
 
 
 def upgrade_tier(actor: Actor, client_id: str, tier: str, expected_version: int | None = None) -> dict:
@@ -179,10 +171,6 @@ def client_activity(actor: Actor, client_id: str, q) -> dict:
     filtered = mine is not None or q.entity_type is not None
     entries, last = query.page(AuditEntry, tenant_key(client_id, "AUDIT"), limit=q.limit, cursor=q.cursor,
                                newest_first=True, keep=keep if filtered else None)
-    return page(entries, last, activity_entry)
+    from shared import audit
 
-
-def activity_entry(e) -> dict:
-    return {"id": e.id, "at": int(e.at), "actor_id": e.actor_id, "actor_role": e.actor_role,
-            "entity_type": e.entity_type, "entity_id": e.entity_id, "operation": e.operation,
-            "changes": json.loads(e.changes)}
+    return page(entries, last, audit.view)

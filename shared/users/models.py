@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api.bulk import BulkResult, BulkResults  # noqa: F401 - part of this domain's API shapes
 from shared.api.pagination import PageQuery
+from shared.audit.models import ActivityEntry, ActivityPage  # noqa: F401 - idem
 
 Role = Literal["admin", "manager", "user", "super_admin"]
 UserStatus = Literal["active", "inactive", "suspended", "pending"]
@@ -139,35 +141,6 @@ class UserStats(BaseModel):
     email_verified: int
     two_factor_enabled: int
     active_this_month: int
-
-
-class BulkResult(BaseModel):
-    id: str
-    status: int
-    version: int | None = None
-    error: dict | None = None
-
-
-class BulkResults(BaseModel):
-    results: list[BulkResult]
-    succeeded: int
-    failed: int
-
-
-class ActivityEntry(BaseModel):
-    id: str
-    at: int
-    actor_id: str | None = None
-    actor_role: str | None = None
-    entity_type: str
-    entity_id: str
-    operation: str
-    changes: dict[str, Any]
-
-
-class ActivityPage(BaseModel):
-    items: list[ActivityEntry]
-    next_cursor: str | None = None
 
 
 class Permissions(BaseModel):

@@ -7,8 +7,6 @@ super_admin, and cannot raise anyone above admin.
 
 from __future__ import annotations
 
-import json
-
 from shared import audit, clock, phones
 from shared.api.pagination import page
 from shared.api.request import Actor
@@ -217,18 +215,10 @@ def delete_user(actor: Actor, user_id: str, client_id: str | None = None, expect
 
 
 def bulk_update(actor: Actor, body) -> dict:
-    """bulkUpdateUsers: each item on its own, with its own result; never silently all-or-nothing."""
-    from shared.errors import AppError
+    """bulkUpdateUsers: each item on its own, with its own result."""
+    from shared.api import bulk
 
-    results = []
-    for entry in body.updates:
-        try:
-            user = update_user(actor, entry.id, entry.changes, body.client_id)
-            results.append({"id": entry.id, "status": 200, "version": user["version"]})
-        except AppError as err:
-            results.append({"id": entry.id, "status": err.status, "error": err.problem()})
-    ok = sum(1 for r in results if r["status"] == 200)
-    return {"results": results, "succeeded": ok, "failed": len(results) - ok}
+    return bulk.each(body.updates, lambda e: update_user(actor, e.id, e.changes, body.client_id))
 
 
 def user_stats(actor: Actor, client_id: str | None = None) -> dict:
@@ -247,13 +237,7 @@ def user_activity(actor: Actor, user_id: str, q) -> dict:
     user = _visible(actor, store.get(tenant, user_id, include_deleted=True))
     entries, last = query.page(audit.AuditEntry, store.scope(tenant, "AUDITBY", user.id), index="GSI2",
                                limit=q.limit, cursor=q.cursor, newest_first=True)
-    return page(entries, last, activity_entry)
-
-
-def activity_entry(e) -> dict:
-    return {"id": e.id, "at": int(e.at), "actor_id": e.actor_id, "actor_role": e.actor_role,
-            "entity_type": e.entity_type, "entity_id": e.entity_id, "operation": e.operation,
-            "changes": json.loads(e.changes)}
+    return page(entries, last, audit.view)
 
 
 def user_permissions(actor: Actor, user_id: str, client_id: str | None = None) -> dict:

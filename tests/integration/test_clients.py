@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,20 +13,10 @@ import requests
 
 from shared import clock
 from shared.ids import new_id
+from tests.eventually import eventually
 
 PASSWORD = "correct-horse-battery"
 DAY_MS = 24 * 3600 * 1000
-
-
-def _wait(predicate, seconds=15.0):
-    """A bounded poll: the stream and SQS pollers run beside the test."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _login(api, email, password=PASSWORD):
@@ -249,20 +238,20 @@ def test_lists_tiers_search_and_stats(api, sa):
         hits = api.get("/clients/search", token=sa, params={"q": f"emeraude {word.lower()}"}).json()["items"]
         return {c["id"] for c in hits} == {c["id"] for c in made}
 
-    _wait(found)  # tokens come through the stream; accents and case ignored
+    eventually(found)  # tokens come through the stream; accents and case ignored
 
     def counted():
         after = api.get("/clients/stats", token=sa).json()
         grew = after["by_tier"].get("enterprise", 0) - before["by_tier"].get("enterprise", 0) == 2
         return grew and after
 
-    after = _wait(counted)  # (only this test makes enterprise or 1-10 clients: exact whatever else is in flight)
+    after = eventually(counted)  # (only this test makes enterprise or 1-10 clients: exact whatever else is in flight)
     assert after["by_company_size"]["1-10"] - before["by_company_size"].get("1-10", 0) == 3
     assert after["total"] >= before["total"] + 3
     api.delete(f"/clients/{made[1]['id']}", token=sa)
-    _wait(lambda: api.get("/clients/stats", token=sa).json()["by_tier"]["enterprise"]
+    eventually(lambda: api.get("/clients/stats", token=sa).json()["by_tier"]["enterprise"]
           == after["by_tier"]["enterprise"] - 1)
-    _wait(lambda: made[1]["id"] not in {c["id"] for c in api.get(
+    eventually(lambda: made[1]["id"] not in {c["id"] for c in api.get(
         "/clients/search", token=sa, params={"q": word}).json()["items"]})
 
 
@@ -391,7 +380,7 @@ def test_revenue_sums_completed_transactions_net_of_refunds(api, local, tenant):
         usd = r.json()["totals"].get("USD", {})
         return usd.get("net") == 170.14 and usd.get("charges") == 4 and r.json()
 
-    answer = _wait(summed)
+    answer = eventually(summed)
     months = {m["month"]: m["by_currency"] for m in answer["months"]}
     assert len(answer["months"]) == 12 and answer["months"][-1]["month"] == this_month
     assert months[this_month]["USD"] == {"gross": 175.15, "refunds": 10.01, "chargebacks": 0, "net": 165.14,
@@ -419,7 +408,7 @@ def test_usage_counts_sent_messages_and_cost_against_the_limit(api, local, tenan
         assert r.status_code == 200, r.text
         return r.json()["total_messages"] == 4 and r.json()
 
-    usage = _wait(counted)
+    usage = eventually(counted)
     assert usage["channels"] == {"email": {"messages": 1, "cost": 0.001}, "sms": {"messages": 3, "cost": 10.0058}}
     assert usage["total_cost"] == 10.0068 and usage["monthly_spend_limit"] == 10
     assert usage["over_limit"] is True and usage["remaining"] == 0 and usage["percent_used"] == 100.07
@@ -451,7 +440,7 @@ def _finished_job(api, token, href):
         assert job["status"] in ("queued", "running", "completed"), job
         return job["status"] == "completed" and job
 
-    return _wait(done, 20)
+    return eventually(done, 20)
 
 
 def test_export_streams_the_tenants_data_as_json_lines(api, tenant):

@@ -10,6 +10,7 @@ import pytest
 
 from shared import clock
 from shared.ids import new_id
+from tests.eventually import eventually
 
 STRONG = "correct-horse-battery"
 
@@ -39,18 +40,6 @@ def new_user(api, admin):
 
 def _login(api, email, password=STRONG, **extra):
     return api.post("/auth/login", json={"email": email, "password": password, **extra})
-
-
-def _wait(predicate, seconds=10.0):
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_create_get_update_delete(api, admin, new_user):
@@ -160,13 +149,13 @@ def test_lists_search_stats_activity_permissions(api, admin, new_user):
         hits = api.get("/users/search", token=token, params={"q": "emil DUR"}).json()["items"]
         return {m["id"] for m in made} <= {h["id"] for h in hits}
 
-    _wait(found)  # accents and case ignored; search tokens come through the stream
+    eventually(found)  # accents and case ignored; search tokens come through the stream
 
     def counted():
         after = api.get("/users/stats", token=token).json()
         return after["by_role"].get("manager", 0) == before["by_role"].get("manager", 0) + 3 and after
 
-    after = _wait(counted)
+    after = eventually(counted)
     assert after["total"] >= before["total"] + 3
     activity = api.get(f"/users/{admin['user']['id']}/activity", token=token).json()["items"]
     assert any(a["operation"] == "createUser" and a["entity_id"] == made[-1]["id"] for a in activity)
@@ -199,14 +188,14 @@ def _token_in(mail) -> str:
 
 def test_password_reset_and_email_verification(api, local, new_user):
     user = new_user()
-    verify = _token_in(_wait(lambda: _mail_to(local, user["email"])))
+    verify = _token_in(eventually(lambda: _mail_to(local, user["email"])))
     assert api.post("/auth/verify-email", json={"token": verify}).status_code == 200
     assert api.post("/auth/verify-email", json={"token": verify}).status_code == 400  # single use
     unknown = api.post("/auth/password-reset", json={"email": _email("ghost")})
     known = api.post("/auth/password-reset", json={"email": user["email"]})
     assert unknown.status_code == known.status_code == 202 and unknown.json() == known.json()
     session = _login(api, user["email"]).json()
-    mail = _wait(lambda: (m := _mail_to(local, user["email"])) and "Reset" in m["subject"] and m)
+    mail = eventually(lambda: (m := _mail_to(local, user["email"])) and "Reset" in m["subject"] and m)
     token = _token_in(mail)
     assert STRONG not in str(local.provider_fakes.outbox())
     r = api.post("/auth/password-reset/confirm", json={"token": token, "new_password": "fresh-password-22"})

@@ -6,7 +6,6 @@ import logging
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,7 @@ from shared.local.fakes import ProviderFakes
 from shared.local.fakes.segments import count_segments
 from shared.providers import config, nmi, sendgrid_email, twilio_sms
 from shared.providers.errors import ProviderError
+from tests.eventually import eventually
 
 SENDER = "+15005550006"  # Twilio's "valid sender" magic number
 RECIPIENT = "+15558675310"
@@ -53,16 +53,6 @@ def assert_no_secret(fakes: ProviderFakes, *texts: object) -> None:
         for secret in secrets_of(fakes):
             assert secret not in str(text)
             assert secret not in repr(text)
-
-
-def wait_for(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 # --- imports -----------------------------------------------------------------------------------
@@ -193,7 +183,7 @@ def test_timeout_is_ambiguous_and_the_fake_still_acts(fakes, monkeypatch):
 
     assert caught.value.code == "timeout"
     assert caught.value.transient and caught.value.ambiguous
-    wait_for(lambda: fakes.outbox("twilio"))
+    eventually(lambda: fakes.outbox("twilio"))
 
 
 def test_unreachable_provider_is_transient_but_not_ambiguous(monkeypatch):

@@ -1,0 +1,23 @@
+"""How audit entries are shown (getUserActivity, getClientActivity)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ActivityEntry(BaseModel):
+    id: str
+    at: int
+    actor_id: str | None = None
+    actor_role: str | None = None
+    entity_type: str
+    entity_id: str
+    operation: str
+    changes: dict[str, Any]
+
+
+class ActivityPage(BaseModel):
+    items: list[ActivityEntry]
+    next_cursor: str | None = None
