@@ -73,6 +73,7 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
     if answer["statusCode"] >= 400:
         metrics.add_metric(name="ClientErrors", unit="Count", value=1)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # flush skips clearing when metrics are disabled (locally); dimensions must not pile up
     logger.info("request", extra={"status": answer["statusCode"],
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     return answer

@@ -243,7 +243,9 @@ class Gateway:
                 if self.command != "HEAD":
                     self.wfile.write(payload)
 
+            # Every method reaches the router, so an unknown one is API Gateway's 404, not http.server's 501.
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _any
+            do_TRACE = do_CONNECT = do_QUERY = do_PROPFIND = _any
 
             def log_message(self, fmt, *args):  # request lines go to our logs, not stderr noise
                 pass

@@ -5,25 +5,30 @@ The document is `shared.local.openapi.build()`, the very function the gateway se
 declare at run time is fuzzed: nothing here lists operations. It is built at collection because
 schemathesis's lazy `from_fixture` loader does not run on pytest 9 (it writes `Node._nodeid`).
 
-Each item is one operation and one caller, `[PATCH /users/{id}][admin]`:
-- secured operations as a seeded admin: the random phases plus schemathesis's coverage phase
-  (systematic boundary and negative cases, beyond max_examples);
-- secured operations open to users as a seeded `user`: the random phases;
-- operations that need a higher role as a `user`: a few cases (the role check precedes any input,
-  so they all end in the same 403);
-- public operations without a token: random and coverage phases.
+Each item is one operation and one caller, e.g. `[PATCH /users/{id}][admin]`:
+- as a seeded admin, every secured operation up to admin: the random phases plus schemathesis's
+  coverage phase (systematic boundary and negative cases, beyond max_examples); operations only a
+  super_admin may call get the same as the seeded super_admin, and a few cases as the admin;
+- as a seeded `user`, the operations open to users: the random phases; the others: a few cases
+  (the role check precedes any input, so they all end in the same 403);
+- public operations, without a token: random and coverage phases.
 Checks: schemathesis's not_a_server_error, status_code_conformance, content_type_conformance and
 response_schema_conformance, plus our error contract: every 4xx is RFC 9457 problem+json with
-type/title/status (a 400 names the `field`), except API Gateway's own three JSON answers.
+type/title/status (a 400 names the `field`), except API Gateway's own three JSON answers. A last
+test sends every operation inputs no JSON schema describes (so the fuzzer never does).
 
 State: the seeded accounts never reach the fuzzer's logins (it generates its own random emails,
-and a public case naming a seeded email is rewritten), real ids reach only GET requests (so the
-fuzzer never deletes, demotes or locks the accounts the tokens belong to), and whatever it wrote
-(users, clients, throttles, sessions) is undone afterwards: the table is put back as it was before
-the module, so later tests find the seeded tenant untouched.
+and a public case naming a seeded email is rewritten), the seeded ids reach only GET requests (so
+the fuzzer never deletes, demotes or locks the accounts the tokens belong to; it writes to target
+users made for it), and whatever it wrote (users, clients, throttles, sessions) is undone
+afterwards: the table is put back as it was before the module, so later tests find the seeded
+tenant untouched.
 
-Budget: 25 random examples per operation and mode while the document has up to 40 operations,
-fewer beyond (never under 10), so the module stays near two minutes as operations are added.
+Budget: 25 random examples per operation while the document has up to 40 operations, fewer
+beyond (never under 10). Measured on 2 busy cores: 36 operations (77 items) in ~50 s (37 s of
+CPU), about 1.2 s per operation plus the runtime's start; so the module marks itself `slow` once
+the document has more than SLOW_ABOVE operations (then past ~60 s), and stays within about two
+minutes up to some 120 operations.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-pytestmark = pytest.mark.slow
+from shared.api.request import ROLE_RANK
 
 # The coverage phase also sends methods an operation does not declare. http.server, under the local
 # gateway, answers TRACE and QUERY itself (501, HTML), which API Gateway never would: not sent.
@@ -86,45 +91,69 @@ def _document() -> dict:
     return json.loads(json.dumps(build()))  # exactly what /openapi.json serves
 
 
-def _operations(document: dict) -> list[tuple[str, str, dict]]:
-    return [(method.upper(), path, op) for path, item in document.get("paths", {}).items()
-            for method, op in item.items() if isinstance(op, dict)]
-
-
 try:
     DOCUMENT = _document()
 except Exception as exc:  # noqa: BLE001 - one failing test names it, instead of aborting all collection
     DOCUMENT, BUILD_ERROR = None, exc
 
-OPERATIONS = _operations(DOCUMENT or {})
+OPERATIONS = [(method.upper(), path, op) for path, item in (DOCUMENT or {}).get("paths", {}).items()
+              for method, op in item.items() if isinstance(op, dict)]
 MAX_EXAMPLES = max(10, min(25, 1000 // max(len(OPERATIONS), 1)))
+SLOW_ABOVE = 50
+pytestmark = [pytest.mark.slow] if len(OPERATIONS) > SLOW_ABOVE else []
 FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 REFUSED = settings(FUZZ, max_examples=3)
 
-# Ids of the seeded tenant and its users (filled at run time). Random ids only ever reach a 404, so
-# in GET requests the fuzzer also tries these in `id`/`*_id` path and query parameters.
+
+def _min_rank(op: dict) -> int:
+    """0 for a public operation, else the rank of the least role it admits (a `user` if unsaid)."""
+    return ROLE_RANK.get(op.get("x-minimum-role"), 1) if op.get("security") else 0
+
+
+def _ranked(low: str | None, high: str | None):
+    """A schemathesis filter: secured operations whose minimum role lies between `low` and `high`."""
+    lo, hi = ROLE_RANK[low] if low else 1, ROLE_RANK[high] if high else max(ROLE_RANK.values())
+
+    def matches(ctx) -> bool:
+        return lo <= _min_rank(ctx.operation.definition.raw) <= hi
+
+    return matches
+
+
+def _any(low: str | None, high: str | None) -> bool:
+    lo, hi = ROLE_RANK[low] if low else 1, ROLE_RANK[high] if high else max(ROLE_RANK.values())
+    return any(lo <= _min_rank(op) <= hi for _, _, op in OPERATIONS)
+
+
+def _public(ctx) -> bool:
+    return _min_rank(ctx.operation.definition.raw) == 0
+
+
+# Filled at run time. Random ids only ever reach a 404, so the fuzzer also tries real ones in
+# `id`/`*_id` path and query parameters: for `client_id` the callers' own tenant; for others, in
+# GET requests the seeded users' and tenant's ids, and in any request users made for the purpose
+# (TARGET_IDS, by method: DELETE has its own, or it would delete the others' before their turn),
+# which it may change, break or delete at will: they are neither callers nor needed afterwards.
+TENANT_IDS: list[str] = []
 KNOWN_IDS: list[str] = []
+TARGET_IDS: dict[str, list[str]] = {}
 
 
-def _is_id(name: str) -> bool:
-    return name == "id" or name.endswith("_id")
+def _real_ids(name: str, method: str) -> list[str]:
+    if name == "client_id":
+        return TENANT_IDS
+    if name != "id" and not name.endswith("_id"):
+        return []
+    targets = TARGET_IDS.get("DELETE" if method == "DELETE" else "other", [])
+    return targets + (KNOWN_IDS + TENANT_IDS if method == "GET" else [])
 
 
-def _sometimes_known_ids(context, values):
-    if (not KNOWN_IDS or context.operation is None or context.operation.method.upper() != "GET"
-            or not isinstance(values, dict) or not any(_is_id(k) for k in values)):
+def _sometimes_real_ids(context, values):
+    method = context.operation.method.upper() if context.operation is not None else ""
+    if not isinstance(values, dict) or not any(_real_ids(k, method) for k in values):
         return st.just(values)
-    return st.fixed_dictionaries({k: st.sampled_from([v, *KNOWN_IDS]) if _is_id(k) else st.just(v)
-                                  for k, v in values.items()})
-
-
-def _secured(ctx) -> bool:
-    return bool(ctx.operation.definition.raw.get("security"))
-
-
-def _open_to_users(ctx) -> bool:
-    return ctx.operation.definition.raw.get("x-minimum-role") == "user"
+    return st.fixed_dictionaries({k: st.sampled_from([v, *_real_ids(k, method)]) for k, v in values.items()})
 
 
 def _schema(document: dict, coverage: bool):
@@ -136,8 +165,18 @@ def _schema(document: dict, coverage: bool):
         "phases": {"coverage": {"enabled": coverage, "unexpected-methods": UNEXPECTED_METHODS}},
     }))
     for hook in ("flatmap_path_parameters", "flatmap_query"):  # one function object per registration
-        loaded.hook(hook)(lambda context, values: _sometimes_known_ids(context, values))
+        loaded.hook(hook)(lambda context, values: _sometimes_real_ids(context, values))
     return loaded
+
+
+def _call(case, fuzz_state, bearer, role):
+    headers = bearer(role) if role != "anonymous" else None
+    return case.call_and_validate(base_url=fuzz_state.url, headers=headers, checks=CHECKS, timeout=30)
+
+
+def _refused(case, fuzz_state, bearer, role):
+    response = _call(case, fuzz_state, bearer, role)
+    assert response.status_code in (403, 404), response.text  # 404: a path the gateway has no route for
 
 
 if DOCUMENT is None:
@@ -147,39 +186,57 @@ if DOCUMENT is None:
 
 else:
     schema = _schema(DOCUMENT, coverage=True)
-    schema_without_coverage = _schema(DOCUMENT, coverage=False)
+    few = _schema(DOCUMENT, coverage=False)
 
     def test_the_gateway_serves_this_document(api):
         assert api.get("/openapi.json").json() == DOCUMENT
 
-    @schema.include(_secured).parametrize()
-    @pytest.mark.parametrize("role", ["admin"])  # a parametrisation also gives each item its own pytest 9 node id
-    @FUZZ
-    def test_secured_operation_as_admin(case, role, fuzz_state, bearer):
-        case.call_and_validate(base_url=fuzz_state.url, headers=bearer(role), checks=CHECKS, timeout=30)
+    # The `role` parametrisation also gives each item its own node id (pytest 9 drops the
+    # operation from an unparametrised schemathesis item's).
+    if _any(None, "admin"):
+        @schema.include(_ranked(None, "admin")).parametrize()
+        @pytest.mark.parametrize("role", ["admin"])
+        @FUZZ
+        def test_operation_as_admin(case, role, fuzz_state, bearer):
+            _call(case, fuzz_state, bearer, role)
 
-    @schema_without_coverage.include(_open_to_users).parametrize()
-    @pytest.mark.parametrize("role", ["user"])
-    @FUZZ
-    def test_secured_operation_as_user(case, role, fuzz_state, bearer):
-        case.call_and_validate(base_url=fuzz_state.url, headers=bearer(role), checks=CHECKS, timeout=30)
+    if _any("super_admin", None):
+        @schema.include(_ranked("super_admin", None)).parametrize()
+        @pytest.mark.parametrize("role", ["super_admin"])
+        @FUZZ
+        def test_platform_operation_as_super_admin(case, role, fuzz_state, bearer):
+            _call(case, fuzz_state, bearer, role)
 
-    @schema_without_coverage.include(_secured).exclude(_open_to_users).parametrize()
-    @pytest.mark.parametrize("role", ["user"])
-    @REFUSED
-    def test_higher_role_operation_refuses_a_user(case, role, fuzz_state, bearer):
-        response = case.call_and_validate(base_url=fuzz_state.url, headers=bearer(role), checks=CHECKS, timeout=30)
-        assert response.status_code in (403, 404), response.text  # 404: a path the gateway has no route for
+        @few.include(_ranked("super_admin", None)).parametrize()
+        @pytest.mark.parametrize("role", ["admin"])
+        @REFUSED
+        def test_platform_operation_refuses_an_admin(case, role, fuzz_state, bearer):
+            _refused(case, fuzz_state, bearer, role)
 
-    @schema.exclude(_secured).parametrize()
-    @pytest.mark.parametrize("role", ["anonymous"])
-    @FUZZ
-    def test_public_operation(case, role, fuzz_state):
-        body = case.body
-        if isinstance(body, dict) and isinstance(body.get("email"), str) \
-                and body["email"].lower() in fuzz_state.seeded_emails:
-            body["email"] = "fuzz-" + body["email"]  # never spend a seeded account's attempts
-        case.call_and_validate(base_url=fuzz_state.url, checks=CHECKS, timeout=30)
+    if _any(None, "user"):
+        @few.include(_ranked(None, "user")).parametrize()
+        @pytest.mark.parametrize("role", ["user"])
+        @FUZZ
+        def test_operation_as_user(case, role, fuzz_state, bearer):
+            _call(case, fuzz_state, bearer, role)
+
+    if _any("manager", None):
+        @few.include(_ranked("manager", None)).parametrize()
+        @pytest.mark.parametrize("role", ["user"])
+        @REFUSED
+        def test_higher_role_operation_refuses_a_user(case, role, fuzz_state, bearer):
+            _refused(case, fuzz_state, bearer, role)
+
+    if any(_min_rank(op) == 0 for _, _, op in OPERATIONS):
+        @schema.include(_public).parametrize()
+        @pytest.mark.parametrize("role", ["anonymous"])
+        @FUZZ
+        def test_public_operation(case, role, fuzz_state, bearer):
+            body = case.body
+            if isinstance(body, dict) and isinstance(body.get("email"), str) \
+                    and body["email"].lower() in fuzz_state.seeded_emails:
+                body["email"] = "fuzz-" + body["email"]  # never spend a seeded account's attempts
+            _call(case, fuzz_state, bearer, role)
 
 
 # Inputs a JSON schema cannot describe, so the fuzzer never sends them: (applies to, headers, body).
@@ -192,8 +249,10 @@ HOSTILE = {
 
 @pytest.mark.parametrize("probe", sorted(HOSTILE))
 def test_inputs_no_schema_describes_never_break_an_operation(probe, fuzz_state, bearer):
-    """Every operation the probe applies to answers it with a 4xx problem (or its 2xx), never a 5xx."""
+    """Every operation the probe applies to answers it (as its least role) with a 4xx problem or a
+    2xx, never a 5xx."""
     applies_to, headers, body = HOSTILE[probe]
+    roles = {rank: role for role, rank in ROLE_RANK.items()}
     failures, tried = [], 0
     for method, path, op in OPERATIONS:
         has_body = "requestBody" in op
@@ -202,7 +261,7 @@ def test_inputs_no_schema_describes_never_break_an_operation(probe, fuzz_state, 
             continue
         tried += 1
         url = fuzz_state.url + re.sub(r"{\w+}", "contract-probe", path)
-        auth = bearer("admin") if op.get("security") else {}
+        auth = bearer(roles[_min_rank(op)]) if _min_rank(op) else {}
         payload = body if body is not None else (b"{}" if has_body else None)
         extra = {"content-type": "application/json"} if payload is not None else {}
         r = fuzz_state.http.request(method, url, headers={**extra, **auth, **headers}, data=payload, timeout=30)
@@ -266,14 +325,21 @@ class FuzzState:
 
 @pytest.fixture(scope="module")
 def fuzz_state(local):
+    from shared.local.seed import _user
     from shared.users import store as users
 
     state = FuzzState(local)
-    found = [users.find_by_email(email) for email in sorted(state.seeded_emails)]
-    KNOWN_IDS[:] = [local.logins["client_id"], *(u.id for u in found if u is not None)]
+    tenant = local.logins["client_id"]
+    TENANT_IDS[:] = [tenant]
+    KNOWN_IDS[:] = [u.id for u in map(users.find_by_email, sorted(state.seeded_emails)) if u is not None]
+    for kind in ("DELETE", "other"):
+        TARGET_IDS[kind] = [users.create(_user(tenant, "user", f"target-{kind.lower()}-{n}@fuzz.example",
+                                               "target-password", first="Target", last=f"{kind} {n}")).id
+                            for n in (1, 2)]
     yield state
-    KNOWN_IDS.clear()
-    state.restore()
+    for ids in (TENANT_IDS, KNOWN_IDS, TARGET_IDS):
+        ids.clear()
+    state.restore()  # the targets go too: they were made after the snapshot
 
 
 @pytest.fixture
