@@ -18,8 +18,8 @@ report, not a test: `main` always returns 0.
 
 from __future__ import annotations
 
-import copy
 import gc
+import importlib
 import json
 import logging
 import os
@@ -31,9 +31,10 @@ import threading
 import warnings
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.api.request import ROLE_RANK
 from shared.local.functions import ROOT, FunctionModule, discover
 
 RUNS, QUICK_RUNS = 11, 3
@@ -75,7 +76,17 @@ class Sample:
     cpu_ms: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
     statuses: set[str] = field(default_factory=set)
-    error: str | None = None
+    failures: int = 0
+    error: str | None = None  # the last failed run's message
+
+    @property
+    def failed(self) -> bool:
+        """No run succeeded (some may fail while others edit the tree: those are noted, not fatal)."""
+        return self.failures > 0 and not self.cpu_ms
+
+    @property
+    def note(self) -> str | None:
+        return f"{self.failures} run(s) failed, the last with {self.error}" if self.failures else None
 
     @property
     def cpu(self) -> float:
@@ -130,14 +141,13 @@ def _marks(stdout: str, mark: str) -> list[str]:
 
 
 def measure(jobs: dict[str, tuple], runs: int, env: dict, warm_up: bool = True) -> dict[str, Sample]:
-    """jobs: label -> (statement, args, kind). Rounds interleave the rows so that drift on the
-    machine lands on every row alike; an untimed first round writes .pyc files and fills caches."""
+    """jobs: label -> (statement, args or args(round_no), kind). Rounds interleave the rows so that
+    drift on the machine lands on every row alike; an untimed first round writes .pyc files and
+    fills caches."""
     samples = {label: Sample(label, kind) for label, (_, _, kind) in jobs.items()}
     for round_no in range(runs + (1 if warm_up else 0)):
         for label, (stmt, args, _) in jobs.items():
-            if samples[label].error:
-                continue
-            child = run_child(stmt, env, args)
+            child = run_child(stmt, env, args(round_no) if callable(args) else args)
             _record(samples[label], child, timed=round_no > 0 or not warm_up)
     return samples
 
@@ -145,6 +155,7 @@ def measure(jobs: dict[str, tuple], runs: int, env: dict, warm_up: bool = True) 
 def _record(sample: Sample, child: Child, timed: bool) -> None:
     if child.returncode != 0:
         lines = child.stderr.strip().splitlines() or [f"exit {child.returncode}"]
+        sample.failures += 1
         sample.error = lines[-1][:100]
         return
     sample.statuses.update(_marks(child.stdout, _STATUS_MARK)[-1:])
@@ -175,18 +186,46 @@ def cold_starts(fns: list[FunctionModule], runs: int, monolith: bool = True) -> 
 # --- 2: import plus first request ---------------------------------------------------------------
 @dataclass
 class Values:
-    """What the sample events' placeholders become: a real admin login on the local runtime."""
+    """What the sample events' placeholders become, on the local runtime: the demo admin's ids and
+    token, and for each seeded role the authorizer's real context for that role's login."""
 
     user_id: str
     client_id: str
     access_token: str
-    authorizer: dict = field(default_factory=dict)  # the authorizer's context for that token
+    contexts: dict[str, dict] = field(default_factory=dict)  # role -> authorizer context
 
     def fill(self, text: str) -> dict:
-        for name, value in (("USER_ID", self.user_id), ("CLIENT_ID", self.client_id),
-                            ("ACCESS_TOKEN", self.access_token)):
+        """As tests/integration/test_sample_events.py does: fresh RUN and OTHER_* each time, so that
+        a create or delete sample succeeds on every run, not only the first."""
+        from shared.ids import new_id
+
+        names = {"USER_ID": self.user_id, "CLIENT_ID": self.client_id, "ACCESS_TOKEN": self.access_token,
+                 "RUN": new_id().lower()}
+        if "${OTHER_USER_ID}" in text:
+            names["OTHER_USER_ID"] = _other_user(self.client_id)
+        if "${OTHER_CLIENT_ID}" in text:
+            names["OTHER_CLIENT_ID"] = _other_client()
+        for name, value in names.items():
             text = text.replace("${" + name + "}", value)
         return json.loads(text)
+
+
+def _other_user(client_id: str) -> str:
+    from shared.ids import new_id
+    from shared.users import store
+
+    user = store.User(id=new_id(), client_id=client_id, email=f"other-{new_id().lower()}@demo.echelonx.local",
+                      role="user", status="active")
+    return store.create(user).id
+
+
+def _other_client() -> str:
+    from shared.clients import store
+    from shared.ids import new_id
+
+    client = store.Client(id=new_id(), name=f"Bench Other {new_id()}", status="active",
+                          subscription_tier="basic", created_by="bench")
+    return store.create(client).id
 
 
 def start_runtime():
@@ -200,30 +239,47 @@ def start_runtime():
     return runtime
 
 
-def prepare(runtime, fns: list[FunctionModule], role: str = "admin") -> Values:
-    """Log in through the gateway; the authorizer's context for the token comes from the authorizer."""
+def _login(runtime, role: str) -> dict:
     creds = runtime.logins[role]
     body = json.dumps({"email": creds["email"], "password": creds["password"]}).encode()
     status, _, answer = runtime.gateway.handle("POST", "/auth/login", "", {"content-type": "application/json"}, body)
     if status != 200:
         raise RuntimeError(f"login as {role} answered {status}: {answer[:200]!r}")
-    pair = json.loads(answer)
-    values = Values(pair["user"]["id"], pair["user"]["client_id"] or "", pair["access_token"])
+    return json.loads(answer)
+
+
+def prepare(runtime, fns: list[FunctionModule]) -> Values:
+    """Log in through the gateway as each seeded role; the authorizer turns each token into the
+    context API Gateway would hand the handler."""
+    admin = _login(runtime, "admin")
+    values = Values(admin["user"]["id"], admin["user"]["client_id"] or "", admin["access_token"])
     auth = next((fn for fn in fns if fn.spec.kind == "authorizer"), None)
-    event = sample_event(auth, values) if auth else None
-    if event is not None:
-        values.authorizer = _handler(auth)(event, _context(auth)).get("context") or {}
+    roles = [role for role in ROLE_RANK if role in runtime.logins]  # one login per role, none with 2FA
+    for role in roles if auth else ():
+        token = admin["access_token"] if role == "admin" else _login(runtime, role)["access_token"]
+        event = sample_event(auth, replace(values, access_token=token))
+        if event is not None:
+            values.contexts[role] = _handler(auth)(event, _context(auth)).get("context") or {}
     return values
 
 
+def event_path(fn: FunctionModule) -> Path:
+    return ROOT / "events" / fn.domain / f"{fn.path.stem}.json"
+
+
 def sample_event(fn: FunctionModule, values: Values) -> dict | None:
-    """events/<domain>/<module>.json filled in; a protected route gets the real authorizer context."""
-    path = ROOT / "events" / fn.domain / f"{fn.path.stem}.json"
+    """events/<domain>/<module>.json filled in. A protected route's caller keeps the sample's role
+    (admin if it names none) but gets the real context of that role's login."""
+    path = event_path(fn)
     if not path.exists():
         return None
     event = values.fill(path.read_text())
-    if fn.spec.kind == "api" and fn.spec.role is not None and values.authorizer:
-        event.setdefault("requestContext", {})["authorizer"] = {"lambda": dict(values.authorizer)}
+    if fn.spec.kind != "api" or fn.spec.role is None:
+        return event
+    ctx = event.setdefault("requestContext", {})
+    role = ((ctx.get("authorizer") or {}).get("lambda") or {}).get("role") or "admin"
+    if role in values.contexts:
+        ctx["authorizer"] = {"lambda": dict(values.contexts[role])}
     return event
 
 
@@ -244,20 +300,31 @@ _FIRST_REQUEST = (
 
 def first_requests(fns: list[FunctionModule], values: Values, runs: int) -> tuple[dict[str, Sample], list[str]]:
     """Rows for the floor, the baseline and each requestable function with a sample event, and the
-    names of those without one. The children talk to the runtime through os.environ."""
+    names of those without one. Each run gets its own filled event; the children talk to the
+    runtime through os.environ."""
     missing = []
     with tempfile.TemporaryDirectory() as tmp:
         jobs = _reference_jobs()
         for fn in requestable(fns):
-            event = sample_event(fn, values)
-            if event is None:
+            paths = _event_files(fn, values, runs + 1, Path(tmp))  # + the warm-up round
+            if not paths:
                 missing.append(fn.spec.name)
                 continue
-            path = Path(tmp) / f"{fn.spec.name}.json"
-            path.write_text(json.dumps(event))
-            jobs[fn.spec.name] = (_FIRST_REQUEST.format(module=fn.module, mark=_STATUS_MARK), (str(path),),
-                                  fn.spec.kind)
+            jobs[fn.spec.name] = (_FIRST_REQUEST.format(module=fn.module, mark=_STATUS_MARK),
+                                  lambda round_no, paths=paths: (paths[round_no],), fn.spec.kind)
         return measure(jobs, runs, child_env()), missing
+
+
+def _event_files(fn: FunctionModule, values: Values, count: int, folder: Path) -> list[str]:
+    paths = []
+    for i in range(count):
+        event = sample_event(fn, values)
+        if event is None:
+            return []
+        path = folder / f"{fn.spec.name}-{i}.json"
+        path.write_text(json.dumps(event))
+        paths.append(str(path))
+    return paths
 
 
 # --- 3: DynamoDB calls per request --------------------------------------------------------------
@@ -338,6 +405,10 @@ class Calls:
         return self.operation
 
     @property
+    def note(self) -> str | None:
+        return self.error
+
+    @property
     def calls(self) -> list[int]:
         return [sum(c.values()) for c in self.counts]
 
@@ -347,8 +418,6 @@ class Calls:
 
 
 def _handler(fn: FunctionModule):
-    import importlib
-
     return importlib.import_module(fn.module).handler
 
 
@@ -372,20 +441,20 @@ def dynamodb_calls(fns: list[FunctionModule], values: Values, requests: int = 2)
     rows, missing = [], []
     with quiet():
         for fn in requestable(fns):
-            event = sample_event(fn, values)
-            if event is None:
+            if not event_path(fn).exists():
                 missing.append(fn.spec.name)
                 continue
-            rows.append(_count_requests(fn, event, requests))
+            rows.append(_count_requests(fn, values, requests))
     return rows, missing
 
 
-def _count_requests(fn: FunctionModule, event: dict, requests: int) -> Calls:
+def _count_requests(fn: FunctionModule, values: Values, requests: int) -> Calls:
     row = Calls(fn.spec.name, fn.spec.kind)
     for _ in range(requests):
+        event = sample_event(fn, values)  # filled before counting: OTHER_* are written to the table
         with counting_dynamodb_calls() as calls:
             try:
-                answer = _handler(fn)(copy.deepcopy(event), _context(fn))
+                answer = _handler(fn)(event, _context(fn))
             except Exception as exc:  # noqa: BLE001 - one failing handler must not end the report
                 row.error = f"{type(exc).__name__}: {exc}"[:100]
                 return row
@@ -458,7 +527,7 @@ def report_cold_starts(samples: dict[str, Sample], runs: int) -> list[str]:
 
 
 def _verdict(s: Sample, r: float) -> str:
-    if s.error:
+    if s.failed:
         return "error"
     return "OVER" if r > COLD_START_BUDGET else "ok"
 
@@ -466,8 +535,8 @@ def _verdict(s: Sample, r: float) -> str:
 def _notes(rows, missing: list[str] | tuple = ()) -> None:
     # Errors go under the table, so that one long message does not widen a column.
     for row in rows:
-        if row.error:
-            print(f"  {row.label}: {row.error}")
+        if row.note:
+            print(f"  {row.label}: {row.note}")
     if missing:
         print("  no sample event (not measured): " + ", ".join(missing))
 
@@ -478,12 +547,12 @@ def report_first_requests(samples: dict[str, Sample], missing: list[str], runs: 
     for label, s in samples.items():
         r = ratio(s.cpu, floor, base) if label != FLOOR else float("nan")
         rows.append([label, s.kind, _num(s.cpu), _num(r, 2), _num(s.rss),
-                     "error" if s.error else "/".join(sorted(s.statuses))])
+                     "error" if s.failed else "/".join(sorted(s.statuses))])
     _title(f"2. Import plus first request, in a child against the local runtime (median of {runs}; "
            "ratio as in 1; no budget set yet)")
     print(table(["function", "kind", "CPU ms", "ratio", "peak MB", "status"], rows))
     _notes(samples.values(), missing)
-    failed = [s.label for s in samples.values() if s.error]
+    failed = [s.label for s in samples.values() if s.failed]
     return [f"first request failed: {', '.join(failed)}"] if failed else []
 
 
@@ -515,7 +584,7 @@ def report_monolith(samples: dict[str, Sample], runs: int) -> list[str]:
     floor, mono = samples[FLOOR].cpu, samples[MONOLITH].cpu
     rows, whole, above = [], [], []
     for label, s in samples.items():
-        if label in (FLOOR, BASELINE, MONOLITH) or s.error:
+        if label in (FLOOR, BASELINE, MONOLITH) or s.failed:
             continue
         whole.append(s.cpu / mono)
         above.append((s.cpu - floor) / (mono - floor))
@@ -524,7 +593,7 @@ def report_monolith(samples: dict[str, Sample], runs: int) -> list[str]:
     _title(f"4. One function per operation vs all routes in one (median of {runs}; aim <= {MONOLITH_AIM})")
     print(table(["module", "kind", "CPU ms", "/ monolith", "above floor"], rows))
     _notes([samples[MONOLITH]])
-    if samples[MONOLITH].error:
+    if samples[MONOLITH].failed:
         return ["the monolith failed to import"]
     if not whole:
         return []
@@ -556,6 +625,23 @@ def _env_defaults() -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
+def _with_runtime(fns: list[FunctionModule], runs: int) -> list[str]:
+    """Parts 2 and 3, on one runtime; if it cannot start or log in, the rest of the report still prints."""
+    with quiet():
+        runtime = None
+        try:
+            runtime = start_runtime()
+            values = prepare(runtime, fns)
+            return (report_first_requests(*first_requests(fns, values, runs), runs)
+                    + report_calls(*dynamodb_calls(fns, values)))
+        except Exception as exc:  # noqa: BLE001 - a report, not a test
+            print(f"\nparts 2 and 3 skipped: {type(exc).__name__}: {exc}")
+            return [f"parts 2 and 3 skipped ({type(exc).__name__})"]
+        finally:
+            if runtime is not None:
+                runtime.stop()
+
+
 def main(quick: bool = False) -> int:
     _env_defaults()
     runs = QUICK_RUNS if quick else RUNS
@@ -565,14 +651,7 @@ def main(quick: bool = False) -> int:
     cold = cold_starts(fns, runs)
     problems = report_cold_starts(cold, runs)
     install_call_counter()  # before the runtime makes its sessions
-    with quiet():
-        runtime = start_runtime()
-        try:
-            values = prepare(runtime, fns)
-            problems += report_first_requests(*first_requests(fns, values, runs), runs)
-            problems += report_calls(*dynamodb_calls(fns, values))
-        finally:
-            runtime.stop()
+    problems += _with_runtime(fns, runs)
     problems += report_monolith(cold, runs)
     report_transactions(transactions(quick))
     print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))
