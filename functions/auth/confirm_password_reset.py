@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import account
-from shared.users.models import Accepted, ResetConfirm
+from shared.users.models.account import Accepted, ResetConfirm
 
 
 @operation("POST /auth/password-reset/confirm", role=None, body=ResetConfirm, out=Accepted, heavy=True)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import account
-from shared.users.models import Accepted, EmailBody
+from shared.users.models.account import Accepted, EmailBody
 
 
 @operation("POST /auth/password-reset", role=None, body=EmailBody, out=Accepted, status=202)

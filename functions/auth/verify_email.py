@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import account
-from shared.users.models import Accepted, TokenBody
+from shared.users.models.account import Accepted, TokenBody
 
 
 @operation("POST /auth/verify-email", role=None, body=TokenBody, out=Accepted)

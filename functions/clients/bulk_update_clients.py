@@ -1,6 +1,7 @@
 from shared.api import operation
+from shared.api.bulk import BulkResults
 from shared.clients import service
-from shared.clients.models import BulkClientUpdate, BulkResults
+from shared.clients.models import BulkClientUpdate
 
 
 @operation("PATCH /clients/bulk", role="admin", body=BulkClientUpdate, out=BulkResults)

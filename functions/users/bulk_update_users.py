@@ -1,6 +1,7 @@
 from shared.api import operation
+from shared.api.bulk import BulkResults
 from shared.users import service
-from shared.users.models import BulkResults, BulkUserUpdate
+from shared.users.models.changes import BulkUserUpdate
 
 
 @operation("PATCH /users/bulk", role="admin", body=BulkUserUpdate, out=BulkResults, heavy=True)

@@ -1,6 +1,7 @@
 from shared.api import operation
 from shared.users import account
-from shared.users.models import TwoFactorConfirm, UserOut
+from shared.users.models import UserOut
+from shared.users.models.account import TwoFactorConfirm
 
 
 @operation("POST /users/{id}/two-factor/confirm", role="user", body=TwoFactorConfirm, out=UserOut)

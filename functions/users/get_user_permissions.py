@@ -1,9 +1,10 @@
 from shared.api import operation
-from shared.users import service
-from shared.users.models import Permissions, TenantQuery
+from shared.users import reports
+from shared.users.models import TenantQuery
+from shared.users.models.reports import Permissions
 
 
 @operation("GET /users/{id}/permissions", role="user", query=TenantQuery, out=Permissions)
 def handler(req):
     """getUserPermissions: role grants plus the user's extra `resource:action` grants."""
-    return service.user_permissions(req.actor, req.path["id"], req.query.client_id)
+    return reports.user_permissions(req.actor, req.path["id"], req.query.client_id)

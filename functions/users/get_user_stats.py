@@ -1,9 +1,10 @@
 from shared.api import operation
-from shared.users import service
-from shared.users.models import TenantQuery, UserStats
+from shared.users import reports
+from shared.users.models import TenantQuery
+from shared.users.models.reports import UserStats
 
 
 @operation("GET /users/stats", role="manager", query=TenantQuery, out=UserStats)
 def handler(req):
     """getUserStats: totals by status and role, verified, 2FA, active this month (one read)."""
-    return service.user_stats(req.actor, req.query.client_id)
+    return reports.user_stats(req.actor, req.query.client_id)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import service
-from shared.users.models import UserListQuery, UserPage
+from shared.users.models.lists import UserListQuery, UserPage
 
 
 @operation("GET /users", role="manager", query=UserListQuery, out=UserPage)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 # Higher rank may do everything a lower rank may (entities.md "Tenancy and roles").
 ROLE_RANK = {"user": 1, "manager": 2, "admin": 3, "super_admin": 4}
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: @dataclass generates code at import, and every handler imports these.
 class Actor:
     """The authenticated caller, as the authorizer vouched for it."""
 
-    user_id: str
-    role: str
-    tenant: str | None  # the caller's client_id; None only for super_admin
-    permissions: frozenset[str] = frozenset()
+    __slots__ = ("user_id", "role", "tenant", "permissions")
+
+    def __init__(self, user_id: str, role: str, tenant: str | None, permissions: frozenset[str] = frozenset()):
+        self.user_id = user_id
+        self.role = role
+        self.tenant = tenant  # the caller's client_id; None only for super_admin
+        self.permissions = permissions
+
+    def __repr__(self) -> str:
+        return f"Actor({self.user_id!r}, {self.role!r}, {self.tenant!r})"
 
     @property
     def is_super_admin(self) -> bool:
@@ -39,21 +44,18 @@ class Actor:
         )
 
 
-@dataclass
 class Request:
     """A parsed request. `query` is the validated query model (or a plain dict when none is declared)."""
 
-    operation: str
-    method: str
-    path: dict[str, str]
-    query: Any
-    headers: dict[str, str]
-    actor: Actor | None
-    correlation_id: str
-    source_ip: str | None = None
-    user_agent: str | None = None
-    raw_path: str = ""
-    extra: dict = field(default_factory=dict)
+    __slots__ = ("operation", "method", "path", "query", "headers", "actor", "correlation_id", "source_ip",
+                 "user_agent", "raw_path")
+
+    def __init__(self, operation: str, method: str, path: dict[str, str], query: Any, headers: dict[str, str],
+                 actor: Actor | None, correlation_id: str, source_ip: str | None = None,
+                 user_agent: str | None = None, raw_path: str = ""):
+        self.operation, self.method, self.path, self.query = operation, method, path, query
+        self.headers, self.actor, self.correlation_id = headers, actor, correlation_id
+        self.source_ip, self.user_agent, self.raw_path = source_ip, user_agent, raw_path
 
     @property
     def if_match(self) -> int | None:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 
-@dataclass
 class Response:
     """An explicit answer when the default (200 with the returned body) is not it."""
 
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int = 200, body: Any = None, headers: dict[str, str] | None = None):
+        self.status, self.body, self.headers = status, body, headers or {}
 
 
 def _default(value: Any) -> Any:

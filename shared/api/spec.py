@@ -1,27 +1,29 @@
 """What a function module declares about itself. `echelonx template` and `echelonx openapi` read
-these offline; nothing here runs at cold start beyond building the dataclass."""
+these offline; at cold start it is one small object per function."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
 class FunctionSpec:
-    """One Lambda function: its kind decides memory, timeout and trigger in template.yaml."""
+    """One Lambda function: its kind decides memory, timeout and trigger in template.yaml.
 
-    kind: str  # "api" | "authorizer" | "queue" | "stream" | "schedule"
-    name: str  # the operation name, as the seed spells it (operationId for api functions)
-    trigger: dict = field(default_factory=dict)  # kind-specific: route, queue, stream, schedule
-    # kind == "api" only:
-    method: str = ""
-    route: str = ""
-    role: str | None = None  # minimum role; None = public (no authorizer)
-    permission: str | None = None  # a `resource:action` grant that also admits the caller
-    body: Any = None
-    query: Any = None
-    out: Any = None
-    status: int = 200
-    summary: str = ""
-    heavy: bool = False  # needs more memory/CPU (argon2 hashing, exports)
+    A plain class (no @dataclass): every handler builds one at import."""
+
+    def __init__(self, kind: str, name: str, trigger: dict | None = None, method: str = "", route: str = "",
+                 role: str | None = None, permission: str | None = None, body: Any = None, query: Any = None,
+                 out: Any = None, status: int = 200, summary: str = "", heavy: bool = False):
+        self.kind = kind  # "api" | "authorizer" | "queue" | "stream" | "schedule"
+        self.name = name  # the operation name, as the seed spells it (operationId for api functions)
+        self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
+        self.method, self.route = method, route  # api only
+        self.role = role  # minimum role; None = public (no authorizer)
+        self.permission = permission  # a `resource:action` grant that also admits the caller
+        self.body, self.query, self.out = body, query, out
+        self.status = status
+        self.summary = summary
+        self.heavy = heavy  # needs more memory/CPU (argon2 hashing, exports)
+
+    def __repr__(self) -> str:
+        return f"FunctionSpec({self.kind!r}, {self.name!r})"

@@ -10,9 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.bulk import BulkResult, BulkResults  # noqa: F401 - part of this domain's API shapes
-from shared.api.pagination import PageQuery
-from shared.audit.models import ActivityEntry, ActivityPage  # noqa: F401 - idem
+from shared.api.page_query import PageQuery
 
 Tier = Literal["basic", "premium", "enterprise", "custom"]
 TIERS: tuple[str, ...] = ("basic", "premium", "enterprise", "custom")  # the upgrade order

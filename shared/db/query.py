@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.api.pagination import decode_cursor
+from shared.db.cursor import decode_cursor
 from shared.db.table import Item
 from shared.errors import ValidationFailed
 

@@ -6,7 +6,6 @@ DynamoDB's per-item cancellation reasons onto those errors (never by message tex
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -20,18 +19,20 @@ _SEND_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}
 _RETRIES_ON_CONFLICT = 3
 
 
-@dataclass
 class _Op:
-    kind: str  # put | update | delete | check
-    item: Any
-    condition: Any = None
-    actions: list | None = None
-    on_fail: Exception | None = None
+    __slots__ = ("kind", "item", "condition", "actions", "on_fail")
+
+    def __init__(self, kind: str, item: Any, condition: Any = None, actions: list | None = None,
+                 on_fail: Exception | None = None):
+        self.kind = kind  # put | update | delete | check
+        self.item, self.condition, self.actions, self.on_fail = item, condition, actions, on_fail
 
 
-@dataclass
 class Tx:
-    ops: list[_Op] = field(default_factory=list)
+    """Operations to commit together (plain class: no @dataclass code generation at import)."""
+
+    def __init__(self) -> None:
+        self.ops: list[_Op] = []
 
     def put(self, item: Item, condition=None, on_fail: Exception | None = None) -> Tx:
         self.ops.append(_Op("put", item.derive_keys(), condition, on_fail=on_fail))

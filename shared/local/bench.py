@@ -112,6 +112,11 @@ def child_env() -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "EchelonX", "POWERTOOLS_LOG_LEVEL": "INFO",
         "PYTHONPATH": str(ROOT),
     })
+    # The literal variables template.yaml gives every function (e.g. PYDANTIC_DISABLE_PLUGINS).
+    from shared.local.template import load
+
+    variables = load(ROOT / "template.yaml")["Globals"]["Function"]["Environment"]["Variables"]
+    env.update({k: v for k, v in variables.items() if isinstance(v, str)})
     return env
 
 

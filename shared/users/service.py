@@ -7,15 +7,12 @@ super_admin, and cannot raise anyone above admin.
 
 from __future__ import annotations
 
-from shared import audit, clock, phones
+from shared import phones
 from shared.api.pagination import page
 from shared.api.request import Actor
-from shared.db import query
-from shared.db.projections import read_counter
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.ids import new_id
 from shared.users import permissions, store
-from shared.users.projections import month_of, stats_key, token_partition
 
 PROFILE_FIELDS = ("first_name", "last_name", "full_name", "phone", "avatar_url", "timezone", "language",
                   "preferences")
@@ -35,7 +32,7 @@ def tenant_of(actor: Actor, client_id: str | None) -> str | None:
     return actor.tenant
 
 
-def _visible(actor: Actor, user: store.User) -> store.User:
+def visible(actor: Actor, user: store.User) -> store.User:
     if actor.role == "user" and user.id != actor.user_id:
         raise NotFound("user not found")  # a plain user sees only itself
     return user
@@ -43,7 +40,7 @@ def _visible(actor: Actor, user: store.User) -> store.User:
 
 def get_user(actor: Actor, user_id: str, client_id: str | None = None) -> dict:
     """getUserById."""
-    return _visible(actor, store.get(tenant_of(actor, client_id), user_id)).public()
+    return visible(actor, store.get(tenant_of(actor, client_id), user_id)).public()
 
 
 def get_user_by_email(actor: Actor, email: str, client_id: str | None = None) -> dict:
@@ -52,7 +49,7 @@ def get_user_by_email(actor: Actor, email: str, client_id: str | None = None) ->
     user = store.find_by_email(email)
     if user is None or (user.client_id != tenant and not (actor.is_super_admin and client_id is None)):
         raise NotFound("user not found")
-    return _visible(actor, user).public()
+    return visible(actor, user).public()
 
 
 def list_users(actor: Actor, q) -> dict:
@@ -62,36 +59,6 @@ def list_users(actor: Actor, q) -> dict:
     items, last = store.list_users(tenant_of(actor, q.client_id), role=q.role, status=q.status,
                                    include_deleted=q.include_deleted, limit=q.limit, cursor=q.cursor)
     return page(items, last, lambda u: u.public())
-
-
-def search_users(actor: Actor, q) -> dict:
-    """searchUsers: prefix match on names and email words, accent- and case-insensitive.
-    Reads the most selective term's token partition, then checks every term on the users found."""
-    from shared import search
-    from shared.db.projections import SearchToken
-
-    tenant = tenant_of(actor, q.client_id)
-    terms = search.query_terms(q.q)
-    if not terms:
-        raise ValidationFailed("q has no searchable characters", field="/query/q")
-    tokens, last = query.page(SearchToken, token_partition(tenant, terms[0]), limit=q.limit, cursor=q.cursor)
-    users = _batch_get(tenant, [t.SK for t in tokens])
-    hits = [u for u in users if not u.deleted_at and _matches(u, terms)]
-    return page(hits, last, lambda u: u.public())
-
-
-def _matches(user: store.User, terms: list[str]) -> bool:
-    from shared.users.projections import user_search
-
-    own = user_search(user.attribute_values | {"client_id": user.client_id})
-    return all(token_partition(user.client_id, t) in own for t in terms)
-
-
-def _batch_get(tenant: str | None, ids: list[str]) -> list[store.User]:
-    if not ids:
-        return []
-    found = {u.id: u for u in store.User.batch_get([(store.user_key(tenant, i), "USER") for i in ids])}
-    return [found[i] for i in ids if i in found]
 
 
 def create_user(actor: Actor, body) -> dict:
@@ -181,7 +148,7 @@ def update_user(actor: Actor, user_id: str, body, client_id: str | None = None,
         changes["email_verified"] = False
 
     def check(user: store.User) -> None:
-        _visible(actor, user)
+        visible(actor, user)
         _check_role_change(actor, user, changes.get("role"))
         if new_password is not None:
             _check_password_change(actor, user, current)
@@ -219,32 +186,6 @@ def bulk_update(actor: Actor, body) -> dict:
     from shared.api import bulk
 
     return bulk.each(body.updates, lambda e: update_user(actor, e.id, e.changes, body.client_id))
-
-
-def user_stats(actor: Actor, client_id: str | None = None) -> dict:
-    """getUserStats: one counter item, whatever the number of users."""
-    tenant = tenant_of(actor, client_id)
-    c = read_counter(stats_key(tenant))
-    by = lambda prefix: {k[len(prefix):]: v for k, v in c.items() if k.startswith(prefix) and v}  # noqa: E731
-    return {"client_id": tenant, "total": c.get("total", 0), "by_status": by("status_"), "by_role": by("role_"),
-            "email_verified": c.get("email_verified", 0), "two_factor_enabled": c.get("two_factor_enabled", 0),
-            "active_this_month": c.get(f"active_{month_of(clock.now_ms())}", 0)}
-
-
-def user_activity(actor: Actor, user_id: str, q) -> dict:
-    """getUserActivity: what this user did (audit entries by them), newest first."""
-    tenant = tenant_of(actor, q.client_id)
-    user = _visible(actor, store.get(tenant, user_id, include_deleted=True))
-    entries, last = query.page(audit.AuditEntry, store.scope(tenant, "AUDITBY", user.id), index="GSI2",
-                               limit=q.limit, cursor=q.cursor, newest_first=True)
-    return page(entries, last, audit.view)
-
-
-def user_permissions(actor: Actor, user_id: str, client_id: str | None = None) -> dict:
-    """getUserPermissions: role grants plus the user's own extra grants."""
-    user = _visible(actor, store.get(tenant_of(actor, client_id), user_id))
-    return {"user_id": user.id, "role": user.role, "granted_by_role": sorted(permissions.ROLE_GRANTS[user.role]),
-            "extra": sorted(user.permissions or []), "effective": permissions.effective(user.role, user.permissions)}
 
 
 def with_role(q, role: str):
