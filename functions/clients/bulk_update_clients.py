@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.api.bulk import BulkResults
 from shared.clients import service
-from shared.clients.models import BulkClientUpdate
+from shared.clients.models.changes import BulkClientUpdate
 
 
 @operation("PATCH /clients/bulk", role="admin", body=BulkClientUpdate, out=BulkResults)

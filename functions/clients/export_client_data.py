@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import exports
-from shared.clients.models import ExportAccepted
+from shared.clients.models.exports import ExportAccepted
 
 
 @operation("POST /clients/{id}/export", role="admin", out=ExportAccepted, status=202)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import insights
-from shared.clients.models import ClientRevenue, RevenueQuery
+from shared.clients.models.reports import ClientRevenue, RevenueQuery
 
 
 @operation("GET /clients/{id}/revenue", role="manager", query=RevenueQuery, out=ClientRevenue)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import insights
-from shared.clients.models import ClientStats
+from shared.clients.models.reports import ClientStats
 
 
 @operation("GET /clients/stats", role="super_admin", out=ClientStats)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import insights
-from shared.clients.models import ClientUsage, UsageQuery
+from shared.clients.models.reports import ClientUsage, UsageQuery
 
 
 @operation("GET /clients/{id}/usage", role="manager", query=UsageQuery, out=ClientUsage)

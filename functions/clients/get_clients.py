@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientListQuery, ClientPage
+from shared.clients.models.lists import ClientListQuery, ClientPage
 
 
 @operation("GET /clients", role="user", query=ClientListQuery, out=ClientPage)

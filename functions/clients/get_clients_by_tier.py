@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientListQuery, ClientPage
+from shared.clients.models.lists import ClientListQuery, ClientPage
 
 
 @operation("GET /clients/by-tier/{tier}", role="super_admin", query=ClientListQuery, out=ClientPage)

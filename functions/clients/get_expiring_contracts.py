@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientPage, ExpiringQuery
+from shared.clients.models.lists import ClientPage, ExpiringQuery
 
 
 @operation("GET /clients/expiring-contracts", role="super_admin", query=ExpiringQuery, out=ClientPage)

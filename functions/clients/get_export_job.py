@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import exports
-from shared.clients.models import ExportJobOut
+from shared.clients.models.exports import ExportJobOut
 
 
 @operation("GET /clients/{id}/exports/{job_id}", role="admin", out=ExportJobOut)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientPage, ClientSearchQuery
+from shared.clients.models.lists import ClientPage, ClientSearchQuery
 
 
 @operation("GET /clients/search", role="super_admin", query=ClientSearchQuery, out=ClientPage)

@@ -1,6 +1,7 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientOut, ClientPatch
+from shared.clients.models import ClientOut
+from shared.clients.models.changes import ClientPatch
 
 
 @operation("PATCH /clients/{id}", role="admin", body=ClientPatch, out=ClientOut)

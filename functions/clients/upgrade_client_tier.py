@@ -1,6 +1,7 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientOut, TierBody
+from shared.clients.models import ClientOut
+from shared.clients.models.changes import TierBody
 
 
 @operation("POST /clients/{id}/upgrade-tier", role="super_admin", body=TierBody, out=ClientOut)

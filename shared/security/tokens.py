@@ -9,9 +9,6 @@ token "signed" with the public key are refused; exp, iat, iss, aud, sub and typ 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-
-import jwt
 
 from shared import clock
 from shared.ids import new_id
@@ -26,17 +23,18 @@ class InvalidToken(Exception):
     """The token is not one we issued, or no longer valid. The reason is for logs only."""
 
 
-@dataclass(frozen=True)
 class AccessClaims:
-    user_id: str
-    role: str
-    client_id: str | None
-    permissions: tuple[str, ...]
-    session_id: str
-    expires_at: int
+    __slots__ = ("user_id", "role", "client_id", "permissions", "session_id", "expires_at")
+
+    def __init__(self, user_id: str, role: str, client_id: str | None, permissions: tuple[str, ...],
+                 session_id: str, expires_at: int):
+        self.user_id, self.role, self.client_id = user_id, role, client_id
+        self.permissions, self.session_id, self.expires_at = permissions, session_id, expires_at
 
 
 def issue_access_token(user_id: str, role: str, client_id: str | None, permissions, session_id: str) -> str:
+    import jwt  # PyJWT and cryptography load on first use, only in the functions that sign or verify
+
     key = secret_json(os.environ["JWT_SIGNING_KEY_SECRET"])
     now = clock.now_s()
     claims = {
@@ -50,6 +48,8 @@ def issue_access_token(user_id: str, role: str, client_id: str | None, permissio
 
 def verify_access_token(token: str) -> AccessClaims:
     """Verify signature, algorithm, kid, lifetime, issuer, audience and token type."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

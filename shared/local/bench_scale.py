@@ -1,0 +1,474 @@
+"""Scale benchmark: DynamoDB items read per request at two table sizes (counts, never timings).
+
+For each size N a fresh local runtime (no fakes, no pollers) is seeded, then N users join the demo
+tenant and N/20 clients join the platform. Each is written as its store writes it: `store.create`
+runs unchanged and its transaction (the item, its uniqueness claim, its audit entry) is collected,
+then written with what the stream consumer would derive from it (projection markers, search
+tokens, counters). getClientStats, getUserStats, getUsers and searchUsers then answer through the
+gateway with real tokens, and a botocore `after-call.dynamodb` hook counts the handler's calls,
+items read (Query/Scan: ScannedCount; GetItem: 1 if found; BatchGetItem: items returned) and Scans.
+
+The claim: a stats answer reads the same items whatever the size; a page reads at most about two
+pages' worth (the page, plus the items it names).
+
+Only the handler is counted: each operation is requested once uncounted first, which runs the
+authorizer (the gateway caches its answer for ReauthorizeEvery, 60 s on the shared clock) and
+imports the handler; the second request, counted, is the handler's alone.
+
+Loading writes straight into moto's backend, in-process as bench_txn does: about 50 µs an item
+against about 320 µs through PynamoDB's batch_write() to the embedded server, and 20,000 users are
+about 800,000 items. `python -m shared.local.bench_scale [--quick]`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+import sys
+import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from unittest import mock
+
+SIZES, QUICK_SIZES = (1000, 20000), (200, 2000)
+USERS_PER_CLIENT = 20
+LIMIT = 50
+PAGE_BOUND = 2 * LIMIT + 5  # the page, the items it names, and a few reads of context
+SEARCH = "ma"  # a prefix of 6 of the first names and 20 of the last names: about 1 user in 5
+DAY_MS = 24 * 60 * 60 * 1000
+
+# (operation, caller, path, query)
+OPERATIONS = (
+    ("getClientStats", "super_admin", "/clients/stats", ""),
+    ("getUserStats", "admin", "/users/stats", ""),
+    ("getUsers", "admin", "/users", f"limit={LIMIT}"),
+    ("searchUsers", "admin", "/users/search", f"q={SEARCH}&limit={LIMIT}"),
+)
+PAGED = frozenset({"getUsers", "searchUsers"})
+
+FIRST_NAMES = (
+    "James", "Mary", "Michael", "Maria", "Mark", "Matthew", "Madison", "Mason", "Olivia", "Liam",
+    "Emma", "Noah", "Ava", "Ethan", "Sophia", "Lucas", "Isabella", "Oliver", "Mia", "Elijah",
+    "Charlotte", "Aiden", "Amelia", "Logan", "Harper", "Caleb", "Evelyn", "Henry", "Abigail", "Jack",
+    "Emily", "Owen", "Ella", "Samuel", "Grace", "Daniel", "Chloe", "Ryan", "Zoë", "José",
+)
+# 25 stems x 20 endings: 500 surnames of the English place-name kind (Ashford, Marwick, Thornley...).
+_STEMS = ("Ash", "Black", "Brook", "Cal", "Clay", "Dal", "Fair", "Fen", "Gold", "Hart", "Hol", "Kings", "Lang",
+          "Mar", "Mont", "Nor", "Oak", "Pem", "Red", "Rich", "Stan", "Thorn", "Wal", "Wester", "Whit")
+_ENDINGS = ("ford", "ton", "ley", "wood", "field", "well", "by", "worth", "ridge", "more", "bury", "stead",
+            "mont", "croft", "dale", "ham", "land", "wick", "brook", "shaw")
+LAST_NAMES = tuple(stem + ending for stem in _STEMS for ending in _ENDINGS)
+DOMAINS = ("example.com", "post.example.org", "inbox.example.net")  # none starts with SEARCH
+_CLIENT_WORDS = (("Bright", "Summit", "Urban", "Peak", "Core", "Prime", "Active", "Vital", "True", "North"),
+                 ("Fitness", "Wellness", "Athletics", "Studios", "Health", "Motion", "Strength", "Yoga",
+                  "Cycle", "Training"))
+
+_HOOK_ID = "echelonx-bench-scale-items-read"
+_local = threading.local()
+_runs = itertools.count(1)
+
+
+# --- counting ------------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    calls: Counter = field(default_factory=Counter)  # DynamoDB operation -> calls
+    items: int = 0
+
+
+def items_read(operation: str, parsed: dict) -> int:
+    """Items DynamoDB read to answer one call (what is billed as read, before any filter)."""
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", 0))
+    if operation == "GetItem":
+        return 1 if parsed.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(found) for found in (parsed.get("Responses") or {}).values())
+    if operation == "TransactGetItems":
+        return sum(1 for answer in parsed.get("Responses") or [] if answer.get("Item"))
+    return 0
+
+
+def _after_call(model=None, parsed=None, **_) -> None:
+    tally = getattr(_local, "tally", None)
+    if tally is not None and model is not None:
+        tally.calls[model.name] += 1
+        tally.items += items_read(model.name, parsed or {})
+
+
+@contextmanager
+def hooked_sessions():
+    """Every botocore session made meanwhile gets the hook. A client copies its session's handlers
+    when it is made, so the clients PynamoDB already holds are dropped and made again, hooked."""
+    import botocore.session
+
+    from shared.local.aws import forget_cached_clients
+
+    original = botocore.session.Session.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.register("after-call.dynamodb", _after_call, unique_id=_HOOK_ID)
+
+    botocore.session.Session.__init__ = init
+    forget_cached_clients()
+    try:
+        yield
+    finally:
+        botocore.session.Session.__init__ = original
+        forget_cached_clients()  # hooked clients must not outlive the measurement
+
+
+@contextmanager
+def counting() -> Iterator[Tally]:
+    """DynamoDB calls made on this thread only (the gateway runs functions on its caller's thread)."""
+    _local.tally = Tally()
+    try:
+        yield _local.tally
+    finally:
+        _local.tally = None
+
+
+# --- loading -------------------------------------------------------------------------------------
+def _change(raw: dict):
+    """The stream consumer's view of an item just written (as a new image in an INSERT record)."""
+    from shared.db import projections
+
+    return projections.change_from_record({"eventName": "INSERT", "dynamodb": {"NewImage": raw}})
+
+
+def projected(change, sums: dict) -> Iterator[dict]:
+    """What `shared.db.projections` writes for an item it has no marker for yet: per projection its
+    marker, and its search tokens or its counter contribution (added into `sums`, written once)."""
+    from shared.db import projections
+    from shared.db.projections import ProjectionMarker, SearchToken
+
+    for name, kind, fn in projections.registered(change.entity):
+        after = fn(change.image)
+        if kind == "tokens":
+            after = sorted(after)[:projections.MAX_TOKENS]
+            yield from (SearchToken(PK=token, SK=change.item_id).serialize() for token in after)
+        else:
+            for counter_pk, fields in after.items():
+                into = sums.setdefault(counter_pk, Counter())
+                into.update(fields)
+        yield ProjectionMarker(PK=f"{change.pk}#PROJ#{name}", SK=change.sk, position=change.position,
+                               contribution=json.dumps(after, sort_keys=True)).serialize()
+
+
+class Sink:
+    """Where the stores' transactions land while loading: each item straight into moto's table,
+    followed by what the stream consumer would write for it."""
+
+    def __init__(self, table):
+        self.table = table
+        self.written = 0
+        self.sums: dict[str, Counter] = {}
+        self.last: dict[str, object] = {}  # entity -> the last change projected, checked afterwards
+
+    def put(self, raw: dict) -> None:
+        from shared.db import projections
+
+        self._write(raw)
+        if projections.registered(raw["entity"]["S"]):
+            change = _change(raw)
+            for item in projected(change, self.sums):
+                self._write(item)
+            self.last[change.entity] = change
+
+    def _write(self, raw: dict) -> None:
+        self.table.put_item(raw)
+        self.written += 1
+
+
+class _CollectingTx:
+    """Stands in for `shared.db.tx.Tx` in the stores while loading: what `create` would commit goes
+    to the sink (the conditions hold by construction: every id, email and name is new)."""
+
+    def __init__(self, sink: Sink):
+        self.sink = sink
+
+    def put(self, item, condition=None, on_fail=None) -> _CollectingTx:
+        self.sink.put(item.serialize())
+        return self
+
+    def commit(self) -> None:
+        pass
+
+
+@contextmanager
+def _through(sink: Sink):
+    from shared.clients import store as clients
+    from shared.users import store as users
+
+    tx = lambda: _CollectingTx(sink)  # noqa: E731
+    with mock.patch.object(users, "Tx", tx), mock.patch.object(clients, "Tx", tx):
+        yield
+
+
+@contextmanager
+def _stream_paused(table):
+    # Nothing reads the stream here (no pollers), and a record per item would double the memory.
+    shard, table.stream_shard = table.stream_shard, None
+    try:
+        yield
+    finally:
+        table.stream_shard = shard
+
+
+def moto_table(runtime):
+    """The runtime's table object in moto's process-global backend (the server runs in this process)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from shared.local.aws import ACCOUNT, REGION
+
+    return dynamodb_backends[ACCOUNT][REGION].get_table(runtime.aws.names["Table"])
+
+
+def make_users(n: int, tenant: str, rng: random.Random, now: int) -> Iterator:
+    from shared import search
+    from shared.ids import new_id
+    from shared.users.store import User
+
+    for i in range(n):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        logged_in = rng.random() < 0.6
+        yield User(
+            id=new_id(), client_id=tenant, email=f"{search.fold(first)}.{last.lower()}.{i}@{rng.choice(DOMAINS)}",
+            role=rng.choices(("user", "manager", "admin"), (85, 12, 3))[0],
+            status=rng.choices(("active", "inactive", "suspended", "pending"), (80, 10, 5, 5))[0],
+            first_name=first, last_name=last, full_name=f"{first} {last}", email_verified=rng.random() < 0.7,
+            two_factor_enabled=False, timezone="America/New_York", language="en", permissions=[],
+            created_at=now - (n - i) * 60_000,  # one a minute, the newest last
+            last_login=now - rng.randrange(90 * DAY_MS) if logged_in else None,
+            login_count=rng.randint(1, 200) if logged_in else 0)
+
+
+def make_clients(n: int, creator: str, rng: random.Random, now: int) -> Iterator:
+    from shared.clients.store import Client
+    from shared.ids import new_id
+
+    adjectives, nouns = _CLIENT_WORDS
+    for i in range(n):
+        adjective, noun = rng.choice(adjectives), rng.choice(nouns)
+        contract = rng.random() < 0.5
+        yield Client(
+            id=new_id(), name=f"{adjective} {noun} {i}", email=f"hello@{adjective}{noun}{i}.example".lower(),
+            status=rng.choices(("active", "trial", "inactive", "suspended"), (70, 15, 10, 5))[0],
+            subscription_tier=rng.choices(("basic", "premium", "enterprise", "custom"), (50, 30, 15, 5))[0],
+            company_size=rng.choice(("1-10", "11-50", "51-200", "201-500", "500+")), industry="fitness",
+            default_country="US", created_by=creator, created_at=now - (n - i) * 3_600_000,
+            contract_start=now - 180 * DAY_MS if contract else None,
+            contract_end=now + rng.randrange(1, 365) * DAY_MS if contract else None)
+
+
+def project_seeded(table) -> None:
+    """The seeded users and client through the stream consumer's own code (the pollers are off)."""
+    from shared.db import projections
+
+    for item in list(table.all_items()):
+        change = _change(item.to_json()["Attributes"])
+        if change is not None:
+            projections.apply(change)
+
+
+def add_counters(sums: dict[str, Counter]) -> None:
+    """The loaded items' contributions, added as the consumer adds them (DynamoDB ADD)."""
+    from pynamodb.attributes import NumberAttribute
+
+    from shared.db.projections import Counter as CounterItem
+    from shared.db.tx import Tx
+
+    tx = Tx()
+    for counter_pk, fields in sums.items():
+        tx.update(CounterItem(PK=counter_pk, SK="COUNTER"), [CounterItem.entity.set(CounterItem)]
+                  + [NumberAttribute(attr_name=name).add(n) for name, n in fields.items() if n])
+    tx.commit()
+
+
+def check_mirror(changes) -> None:
+    """The consumer must find the mirror's markers where it looks, at the item's position (else it
+    would project the item again: the mirror has drifted from `shared.db.projections`)."""
+    from shared.db import projections
+
+    for change in changes:
+        if projections.apply(change):
+            raise RuntimeError(f"the stream consumer would project {change.pk} again: bench_scale's mirror drifted")
+
+
+@dataclass
+class Loaded:
+    users: int  # loaded into the tenant (the seeded ones not included)
+    clients: int
+    items: int  # written straight into moto
+    seconds: float
+
+
+def load(runtime, tenant: str, creator: str, n: int) -> Loaded:
+    from shared import clock
+    from shared.clients import store as clients
+    from shared.users import store as users
+
+    started = time.perf_counter()
+    table = moto_table(runtime)
+    project_seeded(table)
+    rng, now, sink = random.Random(n), clock.now_ms(), Sink(table)
+    with _stream_paused(table), _through(sink):
+        for user in make_users(n, tenant, rng, now):
+            users.create(user)
+        for client in make_clients(n // USERS_PER_CLIENT, creator, rng, now):
+            clients.create(client)
+    add_counters(sink.sums)
+    check_mirror(sink.last.values())
+    return Loaded(n, n // USERS_PER_CLIENT, sink.written, time.perf_counter() - started)
+
+
+def count_partition(runtime, partition: str) -> int:
+    """Items in one partition (Select COUNT), e.g. the users a search token names. Not measured."""
+    ddb = runtime.aws.client("dynamodb")
+    pages = ddb.get_paginator("query").paginate(
+        TableName=runtime.aws.names["Table"], KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": partition}}, Select="COUNT")
+    return sum(page["Count"] for page in pages)
+
+
+# --- requests ------------------------------------------------------------------------------------
+def login(runtime, creds: dict) -> dict:
+    body = json.dumps({"email": creds["email"], "password": creds["password"]}).encode()
+    status, _, answer = runtime.gateway.handle("POST", "/auth/login", "", {"content-type": "application/json"}, body)
+    if status != 200:
+        raise RuntimeError(f"login as {creds['email']} answered {status}: {answer[:200]!r}")
+    return json.loads(answer)
+
+
+def request(runtime, operation: tuple, tokens: dict) -> tuple[int, dict, Tally]:
+    """The operation twice through the gateway; the second, counted, is the handler's alone."""
+    _, role, path, query = operation
+    headers = {"authorization": f"Bearer {tokens[role]['access_token']}"}
+    runtime.gateway.handle("GET", path, query, headers, b"")  # runs the authorizer, primes its cache
+    with counting() as tally:
+        status, _, body = runtime.gateway.handle("GET", path, query, headers, b"")
+    return status, json.loads(body), tally
+
+
+def _answer(body: dict) -> int:
+    """What the answer says about the data: a stats total, or a page's length."""
+    return len(body["items"]) if "items" in body else int(body.get("total", -1))
+
+
+@contextmanager
+def quiet():
+    """In-process requests would print their INFO lines and Powertools' warnings into the table."""
+    from shared.api.telemetry import logger
+
+    log = logging.getLogger(logger.name)
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
+
+
+def measure_one(n: int) -> list[dict]:
+    """One size on a runtime of its own (a stack name of its own: moto's backends are process-wide)."""
+    from shared.local.aws import EmbeddedAws
+    from shared.local.runtime import Runtime
+    from shared.local.seed import seed
+    from shared.users.projections import token_partition
+
+    runtime = Runtime(fakes=False, pollers=False, aws=EmbeddedAws(stack=f"bench-scale-{n}-{next(_runs)}"))
+    try:
+        runtime.start()
+        logins = seed()
+        tokens = {role: login(runtime, logins[role]) for role in ("admin", "super_admin")}
+        loaded = load(runtime, logins["client_id"], tokens["super_admin"]["user"]["id"], n)
+        facts = {"size": n, "clients": loaded.clients, "items_loaded": loaded.items,
+                 "load_seconds": round(loaded.seconds, 1),
+                 "matching": count_partition(runtime, token_partition(logins["client_id"], SEARCH))}
+        with hooked_sessions():
+            return [_row(facts, operation[0], *request(runtime, operation, tokens)) for operation in OPERATIONS]
+    finally:
+        _drop_table(runtime)
+        runtime.stop()
+
+
+def _drop_table(runtime) -> None:
+    # moto's backends outlive the runtime: free the big table's memory now, not at exit.
+    if "Table" in runtime.aws.names and runtime.aws.server is not None:
+        runtime.aws.client("dynamodb").delete_table(TableName=runtime.aws.names["Table"])
+
+
+def _row(facts: dict, operation: str, status: int, body: dict, tally: Tally) -> dict:
+    return {**facts, "operation": operation, "status": status, "calls": sum(tally.calls.values()),
+            "items_read": tally.items, "scans": tally.calls.get("Scan", 0), "answer": _answer(body),
+            "by_call": dict(tally.calls)}
+
+
+def measure(sizes: tuple[int, ...] = SIZES) -> list[dict]:
+    """A row per size and operation: DynamoDB calls, items read, Scans of the handler's request."""
+    with quiet():
+        return [row for n in sizes for row in measure_one(n)]
+
+
+# --- the claim and the report ----------------------------------------------------------------------
+def problems(rows: list[dict]) -> list[str]:
+    """What breaks the claim: an error, a Scan, a stats read that grows, a page that reads past PAGE_BOUND."""
+    out = []
+    for row in rows:
+        where = f"{row['operation']} at {row['size']:,}"
+        if row["status"] != 200:
+            out.append(f"{where} answered {row['status']}")
+        if row["scans"]:
+            out.append(f"{where} made {row['scans']} Scan(s)")
+        if row["operation"] in PAGED and row["items_read"] > PAGE_BOUND:
+            out.append(f"{where} read {row['items_read']} items for a page of {LIMIT} (bound {PAGE_BOUND})")
+    for operation, _, _, _ in OPERATIONS:
+        reads = sorted({r["items_read"] for r in rows if r["operation"] == operation})
+        if operation not in PAGED and len(reads) > 1:
+            out.append(f"{operation} reads grow with the data: {reads}")
+    return out
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Plain-text columns: text left-aligned, numbers right-aligned."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def report(rows: list[dict]) -> list[str]:
+    lines = [[f"{r['size']:,}", r["operation"], str(r["status"]), str(r["calls"]), str(r["items_read"]),
+              str(r["scans"]), str(r["answer"]), ", ".join(f"{op} {k}" for op, k in sorted(r["by_call"].items()))]
+             for r in rows]
+    print(table(["users", "operation", "status", "calls", "items read", "Scans", "answer", "calls made"], lines))
+    print(f"answer: total for stats, items on the page for lists (limit {LIMIT}); searchUsers q={SEARCH!r}")
+    for r in rows[::len(OPERATIONS)]:
+        print(f"{r['size']:,} users: {r['clients']:,} clients, {r['matching']:,} users match {SEARCH!r}; "
+              f"{r['items_loaded']:,} items loaded straight into moto in {r['load_seconds']} s")
+    found = problems(rows)
+    print(f"\nclaim (stats read the same at every size, a page at most {PAGE_BOUND} items, no Scan): "
+          + ("holds" if not found else "BROKEN: " + "; ".join(found)))
+    return found
+
+
+def main(quick: bool = False) -> int:
+    sizes = QUICK_SIZES if quick else SIZES
+    print(f"echelonx bench-scale{' --quick' if quick else ''}: sizes {', '.join(f'{n:,}' for n in sizes)} "
+          "(counts of DynamoDB reads per request, the handler alone)", flush=True)
+    return 1 if report(measure(sizes)) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(quick="--quick" in sys.argv[1:]))
