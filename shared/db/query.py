@@ -31,7 +31,7 @@ def page(model: type[Item], partition: str, *, index: str | None = None, limit: 
     condition = _range(getattr(model, f"{index}SK" if index else "SK"), sk_begins, sk_between)
     budget = limit if keep is None else MAX_ITEMS_READ
     results = target.query(partition, condition, scan_index_forward=not newest_first, limit=budget,
-                           page_size=min(budget, 200), last_evaluated_key=_raw(start))
+                           page_size=limit, last_evaluated_key=_raw(start))
     items: list = []
     for item in results:
         if keep is None or keep(item):

@@ -659,5 +659,10 @@ def main(quick: bool = False) -> int:
     problems += _with_runtime(fns, runs)
     problems += report_monolith(cold, runs)
     report_transactions(transactions(quick))
+    from shared.local import bench_scale
+
+    print("\n6. Items read at two sizes (getClientStats, getUserStats, getUsers, searchUsers)", flush=True)
+    if bench_scale.main(quick=quick):
+        problems.append("items read grow with the data (table 6)")
     print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))
     return 0

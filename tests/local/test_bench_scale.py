@@ -1,0 +1,78 @@
+"""bench_scale at 50 and 400 users: what a request reads does not grow with the data.
+
+Counts only (items read, calls, Scans), never timings. Two runtimes of its own, about 12 s.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.local import bench_scale
+from shared.local.bench_scale import LIMIT, PAGE_BOUND
+
+SIZES = (50, 400)
+SEEDED_TENANT_USERS = 4  # admin, manager, user and the two-factor manager
+SEEDED_CLIENTS = 1
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return bench_scale.measure(sizes=SIZES)
+
+
+def _of(rows, operation: str) -> dict[int, dict]:
+    return {r["size"]: r for r in rows if r["operation"] == operation}
+
+
+def test_every_operation_answers_at_every_size_without_a_scan(rows):
+    assert [(r["size"], r["operation"]) for r in rows] == [
+        (n, op) for n in SIZES for op, _, _, _ in bench_scale.OPERATIONS]
+    assert all(r["status"] == 200 for r in rows), rows
+    assert all(r["scans"] == 0 for r in rows), rows
+    assert all(r["calls"] >= 1 for r in rows), "the hook counted nothing: it is not on the handler's client"
+
+
+def test_the_load_is_what_the_product_would_hold(rows):
+    """The counters and the search index the handlers read agree with what was loaded."""
+    users, clients = _of(rows, "getUserStats"), _of(rows, "getClientStats")
+    for n in SIZES:
+        assert users[n]["answer"] == n + SEEDED_TENANT_USERS
+        assert clients[n]["answer"] == n // bench_scale.USERS_PER_CLIENT + SEEDED_CLIENTS
+        search = _of(rows, "searchUsers")[n]
+        assert search["answer"] == min(LIMIT, search["matching"]) > 0
+
+
+@pytest.mark.parametrize("operation", ["getUserStats", "getClientStats"])
+def test_stats_read_the_same_single_item_at_every_size(rows, operation):
+    reads = {n: r["items_read"] for n, r in _of(rows, operation).items()}
+    assert set(reads.values()) == {1}, reads
+
+
+def test_search_reads_at_most_two_pages(rows):
+    for n, r in _of(rows, "searchUsers").items():
+        assert r["items_read"] <= PAGE_BOUND, (n, r)
+        assert r["items_read"] == 2 * min(LIMIT, r["matching"]), (n, r)  # the tokens, then those users
+
+
+def _same_past_the_page(rows, operation: str, population) -> None:
+    """Items read are equal at every size whose `population(row)` fills the page."""
+    full = {n: r["items_read"] for n, r in _of(rows, operation).items() if population(r) >= LIMIT}
+    assert len(set(full.values())) <= 1, full
+
+
+def test_search_reads_the_same_at_sizes_past_the_page(rows):
+    # At 50 users fewer than LIMIT match, so there only the bound above applies.
+    _same_past_the_page(rows, "searchUsers", lambda r: r["matching"])
+
+
+def test_list_reads_at_most_two_pages_and_the_same_past_the_page(rows):
+    for n, r in _of(rows, "getUsers").items():
+        assert r["items_read"] <= PAGE_BOUND, (n, r)
+    _same_past_the_page(rows, "getUsers", lambda r: r["size"] + SEEDED_TENANT_USERS)
+
+
+def test_list_reads_one_query_of_one_page(rows):
+    """Nothing filtered out: one Query reading exactly the page, at any size."""
+    for n, r in _of(rows, "getUsers").items():
+        assert r["by_call"] == {"Query": 1}, r
+        assert r["items_read"] == LIMIT, (n, r)
