@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientOut
 from shared.clients.models.changes import ClientCreate
+from shared.clients.models.client import ClientOut
 
 
 @operation("POST /clients", role="super_admin", body=ClientCreate, out=ClientOut, status=201)

@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.audit.models import ActivityPage
 from shared.clients import service
-from shared.clients.models.lists import ActivityQuery
+from shared.clients.models.activity import ActivityQuery
 
 
 @operation("GET /clients/{id}/activity", role="user", query=ActivityQuery, out=ActivityPage)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientGetQuery, ClientOut
+from shared.clients.models.client import ClientGetQuery, ClientOut
 
 
 @operation("GET /clients/{id}", role="user", query=ClientGetQuery, out=ClientOut)

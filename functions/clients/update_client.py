@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientOut
 from shared.clients.models.changes import ClientPatch
+from shared.clients.models.client import ClientOut
 
 
 @operation("PATCH /clients/{id}", role="admin", body=ClientPatch, out=ClientOut)

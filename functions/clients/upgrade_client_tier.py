@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.clients import service
-from shared.clients.models import ClientOut
 from shared.clients.models.changes import TierBody
+from shared.clients.models.client import ClientOut
 
 
 @operation("POST /clients/{id}/upgrade-tier", role="super_admin", body=TierBody, out=ClientOut)

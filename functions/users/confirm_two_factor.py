@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.users import account
-from shared.users.models import UserOut
-from shared.users.models.account import TwoFactorConfirm
+from shared.users.models.two_factor import TwoFactorConfirm
+from shared.users.models.user import UserOut
 
 
 @operation("POST /users/{id}/two-factor/confirm", role="user", body=TwoFactorConfirm, out=UserOut)

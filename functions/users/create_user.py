@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.users import service
-from shared.users.models import UserOut
 from shared.users.models.changes import UserCreate
+from shared.users.models.user import UserOut
 
 
 @operation("POST /users", role="admin", body=UserCreate, out=UserOut, status=201, heavy=True)

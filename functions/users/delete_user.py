@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import service
-from shared.users.models import TenantQuery
+from shared.users.models.user import TenantQuery
 
 
 @operation("DELETE /users/{id}", role="admin", query=TenantQuery, status=204)

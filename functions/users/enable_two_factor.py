@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import account
-from shared.users.models.account import TwoFactorSetup
+from shared.users.models.two_factor import TwoFactorSetup
 
 
 @operation("POST /users/{id}/two-factor", role="user", out=TwoFactorSetup)

@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.audit.models import ActivityPage
 from shared.users import reports
-from shared.users.models.lists import ActivityQuery
+from shared.users.models.activity import ActivityQuery
 
 
 @operation("GET /users/{id}/activity", role="user", query=ActivityQuery, out=ActivityPage)

@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.users import service
-from shared.users.models import UserOut
 from shared.users.models.lists import EmailQuery
+from shared.users.models.user import UserOut
 
 
 @operation("GET /users/by-email", role="manager", query=EmailQuery, out=UserOut)

@@ -1,6 +1,6 @@
 from shared.api import operation
 from shared.users import service
-from shared.users.models import TenantQuery, UserOut
+from shared.users.models.user import TenantQuery, UserOut
 
 
 @operation("GET /users/{id}", role="user", query=TenantQuery, out=UserOut)

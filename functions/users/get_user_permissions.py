@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.users import reports
-from shared.users.models import TenantQuery
 from shared.users.models.reports import Permissions
+from shared.users.models.user import TenantQuery
 
 
 @operation("GET /users/{id}/permissions", role="user", query=TenantQuery, out=Permissions)

@@ -1,7 +1,7 @@
 from shared.api import operation
 from shared.users import service
-from shared.users.models import TenantQuery, UserOut
 from shared.users.models.changes import UserPatch
+from shared.users.models.user import TenantQuery, UserOut
 
 
 @operation("PATCH /users/{id}", role="user", body=UserPatch, query=TenantQuery, out=UserOut, heavy=True)

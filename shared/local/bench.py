@@ -200,37 +200,10 @@ class Values:
     contexts: dict[str, dict] = field(default_factory=dict)  # role -> authorizer context
 
     def fill(self, text: str) -> dict:
-        """As tests/integration/test_sample_events.py does: fresh RUN and OTHER_* each time, so that
-        a create or delete sample succeeds on every run, not only the first."""
-        from shared.ids import new_id
+        from shared.local.sample_events import replay
 
-        names = {"USER_ID": self.user_id, "CLIENT_ID": self.client_id, "ACCESS_TOKEN": self.access_token,
-                 "RUN": new_id().lower()}
-        if "${OTHER_USER_ID}" in text:
-            names["OTHER_USER_ID"] = _other_user(self.client_id)
-        if "${OTHER_CLIENT_ID}" in text:
-            names["OTHER_CLIENT_ID"] = _other_client()
-        for name, value in names.items():
-            text = text.replace("${" + name + "}", value)
-        return json.loads(text)
+        return replay(text, self.user_id, self.client_id, self.access_token)
 
-
-def _other_user(client_id: str) -> str:
-    from shared.ids import new_id
-    from shared.users import store
-
-    user = store.User(id=new_id(), client_id=client_id, email=f"other-{new_id().lower()}@demo.echelonx.local",
-                      role="user", status="active")
-    return store.create(user).id
-
-
-def _other_client() -> str:
-    from shared.clients import store
-    from shared.ids import new_id
-
-    client = store.Client(id=new_id(), name=f"Bench Other {new_id()}", status="active",
-                          subscription_tier="basic", created_by="bench")
-    return store.create(client).id
 
 
 def start_runtime():

@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import random
 import sys
 import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -366,20 +364,6 @@ def _answer(body: dict) -> int:
     return len(body["items"]) if "items" in body else int(body.get("total", -1))
 
 
-@contextmanager
-def quiet():
-    """In-process requests would print their INFO lines and Powertools' warnings into the table."""
-    from shared.api.telemetry import logger
-
-    log = logging.getLogger(logger.name)
-    level = log.level
-    log.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        log.setLevel(level)
 
 
 def measure_one(n: int) -> list[dict]:
@@ -419,6 +403,8 @@ def _row(facts: dict, operation: str, status: int, body: dict, tally: Tally) -> 
 
 def measure(sizes: tuple[int, ...] = SIZES) -> list[dict]:
     """A row per size and operation: DynamoDB calls, items read, Scans of the handler's request."""
+    from shared.local.bench import quiet
+
     with quiet():
         return [row for n in sizes for row in measure_one(n)]
 

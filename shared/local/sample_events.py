@@ -152,3 +152,36 @@ def write_all(root: Path = ROOT) -> list[Path]:
             target.write_text(text)
             written.append(target)
     return written
+
+
+def replay(text: str, user_id: str, client_id: str, access_token: str) -> dict:
+    """A sample event with its placeholders filled: the caller's ids and token, and fresh RUN and
+    OTHER_* each time, so that a create or delete sample succeeds on every replay, not only the first."""
+    from shared.ids import new_id
+
+    names = {"USER_ID": user_id, "CLIENT_ID": client_id, "ACCESS_TOKEN": access_token, "RUN": new_id().lower()}
+    if "${OTHER_USER_ID}" in text:
+        names["OTHER_USER_ID"] = _other_user(client_id)
+    if "${OTHER_CLIENT_ID}" in text:
+        names["OTHER_CLIENT_ID"] = _other_client()
+    for name, value in names.items():
+        text = text.replace("${" + name + "}", value)
+    return json.loads(text)
+
+
+def _other_user(client_id: str) -> str:
+    from shared.ids import new_id
+    from shared.users import store
+
+    user = store.User(id=new_id(), client_id=client_id, email=f"other-{new_id().lower()}@demo.echelonx.local",
+                      role="user", status="active")
+    return store.create(user).id
+
+
+def _other_client() -> str:
+    from shared.clients import store
+    from shared.ids import new_id
+
+    client = store.Client(id=new_id(), name=f"Sample Other {new_id()}", status="active",
+                          subscription_tier="basic", created_by="sample-events")
+    return store.create(client).id

@@ -11,7 +11,6 @@ from pynamodb.exceptions import UpdateError
 
 from shared import clock
 from shared.api.telemetry import logger
-from shared.auth.store import digest, revoke_all_sessions
 from shared.errors import Conflict, ValidationFailed
 from shared.users import store
 
@@ -21,6 +20,8 @@ _BAD_TOKEN = "the link is not valid or has expired"
 
 
 def _new_token(user: store.User) -> tuple[str, str]:
+    from shared.auth.store import digest  # the auth items load only in the flows that use them
+
     secret = _secrets.token_urlsafe(32)
     return f"{user.client_id or PLATFORM}.{user.id}.{secret}", digest(secret)
 
@@ -30,6 +31,8 @@ def _user_of(token: str) -> tuple[store.User | None, str]:
     if len(parts) != 3 or not all(parts):
         return None, ""
     tenant, user_id, secret = parts
+    from shared.auth.store import digest
+
     return store.find_by_token(None if tenant == PLATFORM else tenant, user_id), digest(secret)
 
 
@@ -97,6 +100,8 @@ def confirm_password_reset(token: str, new_password: str) -> dict:
                     condition=store.User.password_reset_token == hashed)
     except UpdateError:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
+    from shared.auth.store import revoke_all_sessions
+
     revoke_all_sessions(user.client_id, user.id, "password reset")
     return {"status": "password changed"}
 

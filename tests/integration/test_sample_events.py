@@ -54,10 +54,6 @@ EXPECTED = {
 }
 
 
-def _fill(text: str, values: dict) -> dict:
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    return json.loads(text)
 
 
 @pytest.fixture(scope="module")
@@ -65,23 +61,6 @@ def values(login):
     pair = login("admin")
     return {"USER_ID": pair["user"]["id"], "CLIENT_ID": pair["user"]["client_id"], "ACCESS_TOKEN": pair["access_token"]}
 
-
-def _other_user(client_id: str) -> str:
-    from shared.ids import new_id
-    from shared.users import store
-
-    user = store.User(id=new_id(), client_id=client_id, email=f"other-{new_id().lower()}@demo.echelonx.local",
-                      role="user", status="active")
-    return store.create(user).id
-
-
-def _other_client() -> str:
-    from shared.clients import store
-    from shared.ids import new_id
-
-    client = store.Client(id=new_id(), name=f"Sample Other {new_id()}", status="active",
-                          subscription_tier="basic", created_by="sample-events")
-    return store.create(client).id
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +73,10 @@ def login(api, local):
 
 @pytest.mark.parametrize("fn", discover(ROOT), ids=lambda f: f.spec.name)
 def test_sample_event(fn, local, values):
-    from shared.ids import new_id
+    from shared.local.sample_events import replay
 
     text = (ROOT / "events" / fn.domain / f"{fn.path.stem}.json").read_text()
-    run = dict(values, OTHER_USER_ID=_other_user(values["CLIENT_ID"]), RUN=new_id().lower())
-    if "${OTHER_CLIENT_ID}" in text:
-        run["OTHER_CLIENT_ID"] = _other_client()
-    event = _fill(text, run)
+    event = replay(text, values["USER_ID"], values["CLIENT_ID"], values["ACCESS_TOKEN"])
     answer = local.functions[fn.logical_id].invoke(event)
     if fn.spec.kind == "authorizer":
         assert answer["isAuthorized"] is True and answer["context"]["user_id"] == values["USER_ID"]

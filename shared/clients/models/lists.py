@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.page_query import PageQuery
-from shared.clients.models import ClientOut, ClientStatus, Tier
+from shared.clients.models import ClientStatus, Tier
+from shared.clients.models.client import ClientOut
 
 
 class ClientPage(BaseModel):
@@ -31,9 +32,3 @@ class ExpiringQuery(PageQuery):
     model_config = ConfigDict(extra="forbid")
 
     days: int = Field(30, ge=1, le=3650)
-
-
-class ActivityQuery(PageQuery):
-    model_config = ConfigDict(extra="forbid")
-
-    entity_type: str | None = Field(None, min_length=1, max_length=40)

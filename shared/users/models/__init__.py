@@ -1,51 +1,14 @@
-"""User shapes every user operation shares. The others live beside this, one module per
-kind of operation, so a handler builds only the pydantic models it uses (each costs cold start)."""
+"""User shapes, one module per kind of operation, so a handler builds only the pydantic models it
+uses (each costs cold start). This package file holds only the field types they share."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 Role = Literal["admin", "manager", "user", "super_admin"]
 UserStatus = Literal["active", "inactive", "suspended", "pending"]
 EMAIL = {"min_length": 3, "max_length": 254, "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}
 PASSWORD = {"min_length": 10, "max_length": 256}
 Name = Field(None, min_length=1, max_length=100)
-
-
-class TenantQuery(BaseModel):
-    """super_admin names the tenant; everyone else is confined to their own."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    client_id: str | None = Field(None, min_length=1, max_length=40)
-
-
-class UserOut(BaseModel):
-    """A user as the API shows it: never a password hash, token or TOTP secret."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    client_id: str | None = None
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-    full_name: str | None = None
-    role: Role
-    status: UserStatus
-    phone: str | None = None
-    avatar_url: str | None = None
-    timezone: str | None = None
-    language: str | None = None
-    preferences: Any = None
-    permissions: list[str] | None = None
-    last_login: int | None = None
-    login_count: int | None = None
-    failed_login_attempts: int | None = None
-    email_verified: bool | None = None
-    two_factor_enabled: bool | None = None
-    created_at: int
-    updated_at: int
-    version: int

@@ -28,14 +28,3 @@ class ResetConfirm(BaseModel):
 
 class Accepted(BaseModel):
     status: str
-
-
-class TwoFactorSetup(BaseModel):
-    secret: str = Field(description="Shown once: enter it in an authenticator app")
-    otpauth_uri: str
-
-
-class TwoFactorConfirm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=r"^\d{6}$")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.page_query import PageQuery
-from shared.users.models import EMAIL, Role, UserOut, UserStatus
+from shared.users.models import EMAIL, Role, UserStatus
+from shared.users.models.user import UserOut
 
 
 class UserListQuery(PageQuery):
@@ -28,12 +29,6 @@ class EmailQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(**EMAIL)
-    client_id: str | None = Field(None, min_length=1, max_length=40)
-
-
-class ActivityQuery(PageQuery):
-    model_config = ConfigDict(extra="forbid")
-
     client_id: str | None = Field(None, min_length=1, max_length=40)
 
 
