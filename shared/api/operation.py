@@ -119,7 +119,18 @@ def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:
         raise ValidationFailed(f"body is not valid JSON: {exc.msg}", field="/body") from exc
     except RecursionError as exc:  # e.g. [[[[…]]]] deeper than the parser's stack: not a 500
         raise ValidationFailed("body is nested too deeply", field="/body") from exc
+    if "\\u" in raw and _has_lone_surrogate(data):
+        # JSON may escape half a UTF-16 pair ("\ud83c"): such text can be stored nowhere and sent to no one.
+        raise ValidationFailed("body has an unpaired \\u surrogate escape: not text", field="/body")
     return _validate(spec.body, data, "body")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _validate(model: type[BaseModel], data: Any, where: str) -> Any:

@@ -73,6 +73,9 @@ def test_refusals_name_the_field(api, admin, new_user):
         r = api.post("/users", token=admin["access_token"], json=body)
         assert r.status_code == 400 and r.json()["field"] == field, (body, r.text)
         assert r.headers["content-type"] == "application/problem+json"
+    half_pair = '{"email": "\\ud83cx@demo.echelonx.local", "role": "user"}'  # JSON for half a UTF-16 pair
+    r = api.post("/users", token=admin["access_token"], data=half_pair, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["field"] == "/body"
     dup = api.post("/users", token=admin["access_token"], json={"email": user["email"].upper(), "role": "user"})
     assert dup.status_code == 409 and dup.json()["field"] == "/body/email"
     stale = api.patch(f"/users/{user['id']}", token=admin["access_token"], json={"language": "de"},
