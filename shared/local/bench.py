@@ -21,14 +21,12 @@ from __future__ import annotations
 import gc
 import importlib
 import json
-import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -36,6 +34,7 @@ from pathlib import Path
 
 from shared.api.request import ROLE_RANK
 from shared.local.functions import ROOT, FunctionModule, discover
+from shared.local.quiet import quiet
 
 RUNS, QUICK_RUNS = 11, 3
 COLD_START_BUDGET = 1.8  # x botocore.session above the floor
@@ -363,21 +362,6 @@ def counting_dynamodb_calls():
         _counting.calls = None
 
 
-@contextmanager
-def quiet():
-    """In-process requests would print their INFO lines and Powertools' warnings (a dimension
-    added again with metrics disabled) in the middle of the tables."""
-    from shared.api.telemetry import logger
-
-    log = logging.getLogger(logger.name)
-    level = log.level
-    log.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        log.setLevel(level)
 
 
 @dataclass

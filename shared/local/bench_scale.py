@@ -403,7 +403,7 @@ def _row(facts: dict, operation: str, status: int, body: dict, tally: Tally) -> 
 
 def measure(sizes: tuple[int, ...] = SIZES) -> list[dict]:
     """A row per size and operation: DynamoDB calls, items read, Scans of the handler's request."""
-    from shared.local.bench import quiet
+    from shared.local.quiet import quiet
 
     with quiet():
         return [row for n in sizes for row in measure_one(n)]
