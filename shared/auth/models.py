@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.formats import EMAIL_PATTERN
+
 
 class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
     password: str = Field(min_length=1, max_length=1024)
     totp_code: str | None = Field(None, pattern=r"^\d{6}$", description="Required when two-factor is on")
 

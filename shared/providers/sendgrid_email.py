@@ -37,6 +37,11 @@ def send_email(
     )
     for key, value in (custom_args or {}).items():
         message.add_custom_arg(CustomArg(key, str(value)))  # SendGrid rejects non-string values
+    try:
+        message.get()  # the SDK builds the request body here; an address it cannot parse fails here
+    except (KeyError, ValueError, TypeError, UnicodeError) as exc:
+        raise ProviderError("sendgrid", f"message not accepted by the SDK: {type(exc).__name__}",
+                            code="invalid-message") from None
     response = _send(message)
     message_id = response.headers.get("X-Message-Id") or ""
     raw = {"status_code": response.status_code, "message_id": message_id, "to": to}

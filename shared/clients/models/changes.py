@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clients.models import ClientStatus, CompanySize, Epoch, Money, Tier
+from shared.formats import EMAIL_PATTERN
 
 
 class _Profile(BaseModel):
@@ -15,7 +16,7 @@ class _Profile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: str | None = Field(None, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str | None = Field(None, min_length=3, max_length=254, pattern=EMAIL_PATTERN)
     phone: str | None = Field(None, min_length=3, max_length=32)
     address: str | None = Field(None, min_length=1, max_length=500)
     website: str | None = Field(None, max_length=2048, pattern=r"^https?://")

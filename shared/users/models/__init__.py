@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.formats import EMAIL_PATTERN
+
 Role = Literal["admin", "manager", "user", "super_admin"]
 UserStatus = Literal["active", "inactive", "suspended", "pending"]
-EMAIL = {"min_length": 3, "max_length": 254, "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}
+EMAIL = {"min_length": 3, "max_length": 254, "pattern": EMAIL_PATTERN}
 PASSWORD = {"min_length": 10, "max_length": 256}
 Name = Field(None, min_length=1, max_length=100)
