@@ -3,7 +3,7 @@ tenant's default country (the client's `default_country`, else US)."""
 
 from __future__ import annotations
 
-from shared.errors import ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 
 DEFAULT_COUNTRY = "US"
 
@@ -29,5 +29,5 @@ def _country_of(client_id: str | None) -> str:
 
     try:
         return clients.get(client_id).default_country or DEFAULT_COUNTRY
-    except Exception:  # noqa: BLE001 - the tenant's own setting is a nicety; US is the documented fallback
+    except NotFound:  # a super_admin naming no live tenant: the documented fallback
         return DEFAULT_COUNTRY

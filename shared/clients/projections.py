@@ -72,8 +72,7 @@ def client_search(client: dict) -> set[str]:
     """Prefixes of the name and the email's words (case- and accent-insensitive)."""
     if client.get("deleted_at"):
         return set()
-    local, _, domain = str(client.get("email") or "").partition("@")
-    return {token_partition(t) for t in search.prefixes(client.get("name"), local, domain)}
+    return {token_partition(t) for t in search.prefixes(client.get("name"), client.get("email"))}
 
 
 def _revenue_fields(kind: str, micros: int) -> dict[str, int]:

@@ -32,7 +32,3 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):  # VerifyMismatchError is a VerificationError
         return False
-
-
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)

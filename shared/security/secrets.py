@@ -17,10 +17,3 @@ def parameter_json(name: str) -> Any:
     from aws_lambda_powertools.utilities import parameters
 
     return parameters.get_parameter(name, transform="json", max_age=MAX_AGE_SECONDS)
-
-
-def clear_cache() -> None:
-    """Forget cached values (tests and key rotation locally)."""
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()

@@ -11,7 +11,7 @@ from pynamodb.exceptions import UpdateError
 
 from shared import clock
 from shared.api.telemetry import logger
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.users import store
 
 PLATFORM = "P"
@@ -33,7 +33,10 @@ def _user_of(token: str) -> tuple[store.User | None, str]:
     tenant, user_id, secret = parts
     from shared.auth.store import digest
 
-    return store.find_by_token(None if tenant == PLATFORM else tenant, user_id), digest(secret)
+    try:
+        return store.get(None if tenant == PLATFORM else tenant, user_id), digest(secret)
+    except NotFound:
+        return None, ""
 
 
 def _send(to: str, subject: str, text: str) -> None:

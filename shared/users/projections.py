@@ -43,6 +43,6 @@ def user_search(user: dict) -> set[str]:
     """Prefixes of the names and the email's words, for live users."""
     if user.get("deleted_at"):
         return set()
-    local, _, domain = str(user.get("email", "")).partition("@")
-    tokens = search.prefixes(user.get("first_name"), user.get("last_name"), user.get("full_name"), local, domain)
+    # search.words splits on every non-alphanumeric, so the email's "@" and dots separate its words too.
+    tokens = search.prefixes(user.get("first_name"), user.get("last_name"), user.get("full_name"), user.get("email"))
     return {token_partition(user.get("client_id"), t) for t in tokens}

@@ -123,13 +123,6 @@ def soft_delete(client_id: str | None, user_id: str, *, actor, expected_version:
                          check=check, extra=release_email)
 
 
-def find_by_token(client_id: str | None, user_id: str) -> User | None:
-    try:
-        return get(client_id, user_id)
-    except NotFound:
-        return None
-
-
 def find_by_email(email: str) -> User | None:
     """The user who holds this email (any tenant), or None. Two reads: the claim, then the user."""
     claim = claims.lookup(email_key(email))
