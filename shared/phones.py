@@ -1,18 +1,22 @@
 """Phone numbers in E.164, with the `phonenumbers` library. A number without `+` is read in the
-tenant's default country (the client's `default_country`, else US)."""
+country given (the tenant's `default_country`, which the caller looks up only when needed), else US."""
 
 from __future__ import annotations
 
-from shared.errors import NotFound, ValidationFailed
+from collections.abc import Callable
+
+from shared.errors import ValidationFailed
 
 DEFAULT_COUNTRY = "US"
 
 
-def to_e164(raw: str, client_id: str | None, field: str, country: str | None = None) -> str:
-    """`country` (when known, e.g. the client being written) spares reading the tenant's setting."""
+def to_e164(raw: str, field: str, country: str | Callable[[], str | None] | None = None) -> str:
+    """`country` may be a function, called only for a number written without `+`."""
     import phonenumbers
 
-    region = None if raw.strip().startswith("+") else (country or _country_of(client_id))
+    region = None
+    if not raw.strip().startswith("+"):
+        region = (country() if callable(country) else country) or DEFAULT_COUNTRY
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -21,13 +25,3 @@ def to_e164(raw: str, client_id: str | None, field: str, country: str | None = N
         raise ValidationFailed("not a valid phone number", field=field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-
-def _country_of(client_id: str | None) -> str:
-    if not client_id:
-        return DEFAULT_COUNTRY
-    from shared.clients import store as clients
-
-    try:
-        return clients.get(client_id).default_country or DEFAULT_COUNTRY
-    except NotFound:  # a super_admin naming no live tenant: the documented fallback
-        return DEFAULT_COUNTRY

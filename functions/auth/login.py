@@ -1,9 +1,10 @@
 from shared.api import operation
 from shared.auth import service
-from shared.auth.models import LoginBody, TokenPair
+from shared.auth.models import LoginBody
+from shared.users.models.account import TokenPair
 
 
-@operation("POST /auth/login", role=None, body=LoginBody, out=TokenPair, heavy=True)
+@operation("POST /auth/login", public=True, body=LoginBody, out=TokenPair, heavy=True)
 def handler(req, body):
     """Exchange email and password (and a TOTP code when two-factor is on) for tokens."""
     return service.login(body, req.source_ip)

@@ -1,10 +1,11 @@
 from shared.api import operation
-from shared.api.bulk import BulkResults
 from shared.clients import service
 from shared.clients.models.changes import BulkClientUpdate
+from shared.core.bulk import BulkResults
 
 
-@operation("PATCH /clients/bulk", role="admin", body=BulkClientUpdate, out=BulkResults)
+@operation("PATCH /clients/bulk", permission="clients:write", tenant="platform", body=BulkClientUpdate,
+           out=BulkResults)
 def handler(req, body):
-    """bulkUpdateClients: up to 100 updates, each with its own result."""
-    return service.bulk_update(req.actor, body)
+    """bulkUpdateClients: up to 100 updates, each with its own result (and its own version)."""
+    return service.bulk_update(req.scope, body, req.if_match)

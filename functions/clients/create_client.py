@@ -4,7 +4,8 @@ from shared.clients.models.changes import ClientCreate
 from shared.clients.models.client import ClientOut
 
 
-@operation("POST /clients", role="super_admin", body=ClientCreate, out=ClientOut, status=201)
+@operation("POST /clients", permission="tenants:write", tenant="platform", body=ClientCreate,
+           out=ClientOut, status=201)
 def handler(req, body):
     """createClient: a new tenant; the name is unique platform-wide, ignoring case."""
-    return service.create_client(req.actor, body)
+    return service.create_client(req.scope, body)

@@ -3,7 +3,8 @@ from shared.clients import exports
 from shared.clients.models.exports import ExportAccepted
 
 
-@operation("POST /clients/{id}/export", role="admin", out=ExportAccepted, status=202)
+@operation("POST /clients/{id}/export", permission="exports:act", tenant="path", out=ExportAccepted,
+           status=202)
 def handler(req):
     """exportClientData: starts a JSON Lines export of the tenant's data; poll the job for the file."""
-    return exports.start(req.actor, req.path["id"])
+    return exports.start(req.scope, req.path["id"])

@@ -3,7 +3,8 @@ from shared.clients import service
 from shared.clients.models.lists import ClientListQuery, ClientPage
 
 
-@operation("GET /clients/by-tier/{tier}", role="super_admin", query=ClientListQuery, out=ClientPage)
+@operation("GET /clients/by-tier/{tier}", permission="tenants:read", tenant="platform",
+           query=ClientListQuery, out=ClientPage)
 def handler(req):
     """getClientsByTier: the clients of one subscription tier (an index query, not a filter)."""
-    return service.list_clients(req.actor, service.with_tier(req.query, req.path["tier"]))
+    return service.list_clients(req.scope, req.query, tier=service.known_tier(req.path["tier"]))

@@ -3,7 +3,8 @@ from shared.clients import service
 from shared.clients.models.lists import ClientPage, ClientSearchQuery
 
 
-@operation("GET /clients/search", role="super_admin", query=ClientSearchQuery, out=ClientPage)
+@operation("GET /clients/search", permission="tenants:read", tenant="platform", query=ClientSearchQuery,
+           out=ClientPage)
 def handler(req):
     """searchClients: prefix search on name and email, ignoring case and accents."""
-    return service.search_clients(req.actor, req.query)
+    return service.search_clients(req.scope, req.query)

@@ -4,7 +4,8 @@ from shared.clients.models.changes import TierBody
 from shared.clients.models.client import ClientOut
 
 
-@operation("POST /clients/{id}/upgrade-tier", role="super_admin", body=TierBody, out=ClientOut)
+@operation("POST /clients/{id}/upgrade-tier", permission="tenants:write", tenant="path", body=TierBody,
+           out=ClientOut)
 def handler(req, body):
     """upgradeClientTier: upwards only, basic < premium < enterprise < custom."""
-    return service.upgrade_tier(req.actor, req.path["id"], body.tier, req.if_match)
+    return service.upgrade_tier(req.scope, req.path["id"], body.tier, req.if_match)

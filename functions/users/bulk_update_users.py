@@ -1,10 +1,10 @@
 from shared.api import operation
-from shared.api.bulk import BulkResults
+from shared.core.bulk import BulkResults
 from shared.users import service
 from shared.users.models.changes import BulkUserUpdate
 
 
-@operation("PATCH /users/bulk", role="admin", body=BulkUserUpdate, out=BulkResults, heavy=True)
+@operation("PATCH /users/bulk", permission="users:write", body=BulkUserUpdate, out=BulkResults, heavy=True)
 def handler(req, body):
-    """bulkUpdateUsers: up to 100 updates, each with its own result."""
-    return service.bulk_update(req.actor, body)
+    """bulkUpdateUsers: up to 100 updates, each with its own result (and its own version)."""
+    return service.bulk_update(req.scope, body, req.if_match)

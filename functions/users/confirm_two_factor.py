@@ -4,7 +4,8 @@ from shared.users.models.two_factor import TwoFactorConfirm
 from shared.users.models.user import UserOut
 
 
-@operation("POST /users/{id}/two-factor/confirm", role="user", body=TwoFactorConfirm, out=UserOut)
+@operation("POST /users/{id}/two-factor/confirm", permission="users:write", own=True, body=TwoFactorConfirm,
+           out=UserOut)
 def handler(req, body):
     """confirmTwoFactor: a current code from the app turns two-factor on."""
-    return account.confirm_two_factor(req.actor, req.path["id"], body.code)
+    return account.confirm_two_factor(req.scope, req.path["id"], body.code)

@@ -3,7 +3,7 @@ from shared.users import account
 from shared.users.models.two_factor import TwoFactorSetup
 
 
-@operation("POST /users/{id}/two-factor", role="user", out=TwoFactorSetup)
+@operation("POST /users/{id}/two-factor", permission="users:write", own=True, out=TwoFactorSetup)
 def handler(req):
     """enableTwoFactor: a TOTP secret for your authenticator app (yourself only)."""
-    return account.enable_two_factor(req.actor, req.path["id"])
+    return account.enable_two_factor(req.scope, req.path["id"])

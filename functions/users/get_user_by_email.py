@@ -4,7 +4,7 @@ from shared.users.models.lists import EmailQuery
 from shared.users.models.user import UserOut
 
 
-@operation("GET /users/by-email", role="manager", query=EmailQuery, out=UserOut)
+@operation("GET /users/by-email", permission="users:read", query=EmailQuery, out=UserOut)
 def handler(req):
     """getUserByEmail: case-insensitive; another tenant's user is not found."""
-    return service.get_user_by_email(req.actor, req.query.email, req.query.client_id)
+    return service.get_user_by_email(req.scope, req.query.email)

@@ -3,7 +3,7 @@ from shared.users import service
 from shared.users.models.lists import UserListQuery, UserPage
 
 
-@operation("GET /users", role="manager", query=UserListQuery, out=UserPage)
+@operation("GET /users", permission="users:read", query=UserListQuery, out=UserPage)
 def handler(req):
     """getUsers: the tenant's users, newest first, filtered by status and role."""
-    return service.list_users(req.actor, req.query)
+    return service.list_users(req.scope, req.query)

@@ -3,7 +3,7 @@ from shared.users import service
 from shared.users.models.lists import UserListQuery, UserPage
 
 
-@operation("GET /users/by-role/{role}", role="manager", query=UserListQuery, out=UserPage)
+@operation("GET /users/by-role/{role}", permission="users:read", query=UserListQuery, out=UserPage)
 def handler(req):
     """getUsersByRole: the tenant's users with one role (an index query, not a filter)."""
-    return service.list_users(req.actor, service.with_role(req.query, req.path["role"]))
+    return service.list_users(req.scope, req.query, role=service.known_role(req.path["role"]))

@@ -3,7 +3,7 @@ from shared.users import reports
 from shared.users.models.lists import UserPage, UserSearchQuery
 
 
-@operation("GET /users/search", role="manager", query=UserSearchQuery, out=UserPage)
+@operation("GET /users/search", permission="users:read", query=UserSearchQuery, out=UserPage)
 def handler(req):
     """searchUsers: prefix search on names and email, ignoring case and accents."""
-    return reports.search_users(req.actor, req.query)
+    return reports.search_users(req.scope, req.query)

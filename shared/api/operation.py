@@ -11,18 +11,22 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import time
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from shared.api.request import ROLE_RANK, Actor, Request
+from shared.api.request import Request
 from shared.api.response import Response, http, problem
 from shared.api.spec import FunctionSpec
-from shared.api.telemetry import logger, metrics
+from shared.core import rights
+from shared.core.actor import Actor, Scope
+from shared.core.log import logger, metrics
 from shared.errors import (
     AppError,
     Forbidden,
+    NotFound,
     PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
@@ -32,27 +36,55 @@ from shared.errors import (
 MAX_BODY_BYTES = 256 * 1024
 
 
-def operation(route: str, *, role: str | None = "user", permission: str | None = None,
-              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+def operation(route: str, *, permission: str | None = None, own: bool = False, public: bool = False,
+              tenant: str = "query", body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               out: Any = None, status: int = 200, name: str | None = None, heavy: bool = False):
-    """Declare an HTTP operation: `"METHOD /path/{param}"`, the minimum role (None = public)."""
+    """Declare an HTTP operation: `"METHOD /path/{param}"` and the permission it needs.
+
+    `own=True`: a caller holding only the own-record form of the permission (`users:read:own`) is let
+    in too, and the service checks the item with `Scope.require`. `public=True`: no caller at all.
+    `tenant` says where the acting tenant comes from: "query" (a super_admin may name `client_id`,
+    else platform scope), "required" (a super_admin must name it), "path" (the path's `{id}` is the
+    tenant: /clients/{id}/...) or "platform" (the operation names no tenant)."""
     method, path = route.split(" ", 1)
-    if role is not None and role not in ROLE_RANK:
-        raise ValueError(f"unknown role {role!r}")
+    if public == (permission is not None):
+        raise ValueError(f"{route}: declare a permission, or public=True")
+    if permission is not None and permission.split(":", 1)[0] + ":read" not in rights.CATALOGUE \
+            and permission not in rights.CATALOGUE:
+        raise ValueError(f"{route}: unknown permission {permission!r}")
+    if tenant not in TENANT_MODES:
+        raise ValueError(f"{route}: tenant must be one of {TENANT_MODES}")
 
     def wrap(fn):
         spec = FunctionSpec(kind="api", name=name or _operation_name(fn.__module__), method=method,
-                            route=path, role=role, permission=permission, body=body, query=query,
-                            out=out, status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy)
+                            route=path, role=_minimum_role(permission, own), permission=permission, own=own,
+                            tenant=None if public else tenant, body=body, query=query, out=out, status=status,
+                            summary=(fn.__doc__ or "").strip(), heavy=heavy)
 
         @functools.wraps(fn)
         def handler(event: dict, context: Any = None) -> dict:
             return _invoke(spec, fn, event)
 
-        handler.spec = spec
+        handler.spec = spec  # type: ignore[attr-defined]
         return handler
 
     return wrap
+
+
+TENANT_MODES = ("query", "required", "path", "platform")
+_TENANT_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # a ULID, as every client id is
+
+
+def _minimum_role(permission: str | None, own: bool) -> str | None:
+    """The lowest role the rights table admits (for OpenAPI and the template; None = public)."""
+    if permission is None:
+        return None
+    from shared.core.actor import Actor
+
+    for role in sorted(rights.ROLES, key=rights.ROLE_RANK.__getitem__):
+        if rights.admits(Actor("", role, None), permission, own):
+            return role
+    return "super_admin"
 
 
 def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
@@ -62,8 +94,8 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
     logger.append_keys(correlation_id=correlation_id, operation=spec.name)
     started = time.perf_counter()
     try:
-        req = _request(spec, event, ctx, headers, correlation_id)
-        args = (req, _body(spec, event, headers)) if spec.body is not None else (req,)
+        req, data = _request(spec, event, ctx, headers, correlation_id)
+        args = (req, data) if spec.body is not None else (req,)
         answer = _answer(spec, fn(*args), correlation_id)
     except AppError as err:
         answer = problem(err, event.get("rawPath", ""), correlation_id)
@@ -78,30 +110,61 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
     return answer
 
 
-def _request(spec: FunctionSpec, event: dict, ctx: dict, headers: dict, correlation_id: str) -> Request:
+def _request(spec: FunctionSpec, event: dict, ctx: dict, headers: dict, correlation_id: str) -> tuple[Request, Any]:
     actor = _actor(spec, ctx)
-    raw_query = event.get("queryStringParameters") or {}
+    raw_query = dict(event.get("queryStringParameters") or {})
+    named = raw_query.pop("client_id", None) if spec.tenant in ("query", "required") else None
+    path = event.get("pathParameters") or {}
+    query = _validate(spec.query, raw_query, "query") if spec.query is not None else raw_query
+    data = _body(spec, event, headers) if spec.body is not None else None
+    scope = _scope(spec, actor, named, path, data) if actor is not None else None
     http_ctx = ctx.get("http") or {}
-    return Request(
-        operation=spec.name, method=spec.method, path=event.get("pathParameters") or {},
-        query=_validate(spec.query, raw_query, "query") if spec.query is not None else raw_query,
-        headers=headers, actor=actor, correlation_id=correlation_id,
-        source_ip=http_ctx.get("sourceIp"), user_agent=http_ctx.get("userAgent"),
-        raw_path=event.get("rawPath", ""),
-    )
+    req = Request(operation=spec.name, method=spec.method, path=path, query=query, headers=headers, scope=scope,
+                  correlation_id=correlation_id, source_ip=http_ctx.get("sourceIp"),
+                  user_agent=http_ctx.get("userAgent"), raw_path=event.get("rawPath", ""))
+    return req, data
 
 
 def _actor(spec: FunctionSpec, ctx: dict) -> Actor | None:
-    if spec.role is None:
+    if spec.permission is None:
         return None
     context = ((ctx.get("authorizer") or {}).get("lambda")) or {}
     if not context.get("user_id"):
         # API Gateway never lets an unauthorised request through; this is defence in depth.
         raise Unauthenticated("no authenticated caller")
     actor = Actor.from_authorizer(context)
-    if not actor.at_least(spec.role) and not (spec.permission and actor.can(spec.permission)):
-        raise Forbidden(f"{spec.name} needs role {spec.role} or above")
+    if not rights.admits(actor, spec.permission, spec.own):
+        raise Forbidden(f"{spec.name} needs {spec.permission}")
     return actor
+
+
+def _scope(spec: FunctionSpec, actor: Actor, named: str | None, path: dict, data: Any) -> Scope:
+    """The tenant this request acts in, resolved once: the caller's own; for a super_admin the one it
+    names (or platform scope). Naming another tenant finds nothing (404): existence is not leaked."""
+    if spec.tenant == "platform":
+        return Scope(actor, actor.tenant)
+    where = "/path/id" if spec.tenant == "path" else "/query/client_id"
+    if spec.tenant == "path":
+        named = path.get("id")
+    else:
+        in_body = getattr(data, "client_id", None)
+        if in_body is not None and named is not None and in_body != named:
+            raise ValidationFailed("client_id in the body and the query differ", field="/body/client_id")
+        if named is None and in_body is not None:
+            named, where = in_body, "/body/client_id"
+    if not actor.is_super_admin:
+        if named is not None and named != actor.tenant:
+            raise NotFound("client not found")
+        return Scope(actor, actor.tenant)
+    if named is not None and not _TENANT_ID.match(named):
+        raise ValidationFailed("client_id is not a client id", field=where)
+    if named is None and spec.tenant == "required":
+        raise ValidationFailed("name the client to act in", field="/query/client_id")
+    if named is not None and spec.tenant != "path":
+        from shared.clients.service import require_tenant  # a super_admin naming a tenant: it must exist
+
+        require_tenant(named)
+    return Scope(actor, named)
 
 
 def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
+
+from shared.core.encoding import dumps
 
 
 class Response:
@@ -15,19 +15,6 @@ class Response:
     def __init__(self, status: int = 200, body: Any = None, headers: dict[str, str] | None = None):
         self.status, self.body, self.headers = status, body, headers or {}
 
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Exact in the JSON text: a Decimal of up to 15 significant digits (every amount we hold)
-        # has a float whose shortest repr is the same digits, and integral values go out as ints.
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def dumps(body: Any) -> str:
-    return json.dumps(body, default=_default, separators=(",", ":"), ensure_ascii=False)
 
 
 def http(status: int, body: Any = None, headers: dict | None = None, content_type: str = "application/json") -> dict:

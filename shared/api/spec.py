@@ -12,14 +12,17 @@ class FunctionSpec:
     A plain class (no @dataclass): every handler builds one at import."""
 
     def __init__(self, kind: str, name: str, trigger: dict | None = None, method: str = "", route: str = "",
-                 role: str | None = None, permission: str | None = None, body: Any = None, query: Any = None,
+                 role: str | None = None, permission: str | None = None, own: bool = False,
+                 tenant: str | None = None, body: Any = None, query: Any = None,
                  out: Any = None, status: int = 200, summary: str = "", heavy: bool = False):
         self.kind = kind  # "api" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
         self.method, self.route = method, route  # api only
-        self.role = role  # minimum role; None = public (no authorizer)
-        self.permission = permission  # a `resource:action` grant that also admits the caller
+        self.role = role  # the lowest role the rights table admits; None = public (no authorizer)
+        self.permission = permission  # the `resource:action` grant the operation needs
+        self.own = own  # the own-record form of the grant admits too (the service checks the item)
+        self.tenant = tenant  # where the acting tenant comes from (see shared.api.operation)
         self.body, self.query, self.out = body, query, out
         self.status = status
         self.summary = summary

@@ -20,10 +20,3 @@ class RefreshBody(BaseModel):
 
     refresh_token: str = Field(min_length=10, max_length=512)
 
-
-class TokenPair(BaseModel):
-    access_token: str
-    refresh_token: str
-    token_type: str = "Bearer"
-    expires_in: int
-    user: dict

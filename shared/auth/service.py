@@ -10,19 +10,19 @@ import secrets as _secrets
 
 from shared import clock
 from shared.auth import store
-from shared.auth.models import LoginBody, TokenPair
-from shared.clients import store as clients
+from shared.auth.models import LoginBody
+from shared.clients import service as clients
 from shared.errors import Forbidden, Locked, NotFound, Unauthenticated
 from shared.ids import new_id
 from shared.security import passwords, tokens
-from shared.users import store as users
+from shared.users import logins as users
 
 PLATFORM = "P"  # the tenant part of a super_admin's refresh token
 _BAD_CREDENTIALS = "email or password is wrong"
 _BAD_REFRESH = "refresh token is not valid"
 
 
-def login(body: LoginBody, source_ip: str | None = None) -> TokenPair:
+def login(body: LoginBody, source_ip: str | None = None) -> dict:
     """Check the password (and TOTP when on), counting failures per email whether or not the
     account exists; five within 15 minutes lock the email for 15 minutes, with the same answer."""
     throttle = store.throttle_for(body.email)
@@ -44,12 +44,11 @@ def login(body: LoginBody, source_ip: str | None = None) -> TokenPair:
 
 def _check_tenant(user) -> None:
     if user.client_id:
-        try:
-            client = clients.get(user.client_id)
-        except NotFound:
-            raise Forbidden("this account's organisation is closed") from None
-        if client.status not in LIVE_CLIENT_STATUSES:
-            raise Forbidden(f"this account's organisation is {client.status}")
+        status = clients.status_of(user.client_id)
+        if status is None:
+            raise Forbidden("this account's organisation is closed")
+        if status not in LIVE_CLIENT_STATUSES:
+            raise Forbidden(f"this account's organisation is {status}")
 
 
 def _fail(throttle: store.LoginThrottle, user) -> None:
@@ -71,7 +70,7 @@ def _check_second_factor(user, code: str | None, throttle) -> None:
         _fail(throttle, None)
 
 
-def refresh(refresh_token: str) -> TokenPair:
+def refresh(refresh_token: str) -> dict:
     """Rotate: the presented token is replaced. A replaced token presented again revokes the family."""
     session, secret = _session_of(refresh_token)
     if session.current_hash != store.digest(secret):
@@ -128,9 +127,9 @@ def _still_allowed(claims) -> bool:
     from shared.db.table import Item
 
     keys = [(store.session_key(claims.client_id, claims.session_id), "SESSION"),
-            (users.user_key(claims.client_id, claims.user_id), "USER")]
+            users.record_key(claims.client_id, claims.user_id)]
     if claims.client_id:
-        keys.append((clients.client_key(claims.client_id), "CLIENT"))
+        keys.append(clients.record_key(claims.client_id))
     found = {item.SK: item for item in Item.batch_get(keys)}
     session, user, client = found.get("SESSION"), found.get("USER"), found.get("CLIENT")
     if session is None or session.revoked or session.user_id != claims.user_id:
@@ -152,15 +151,20 @@ def _session_of(refresh_token: str) -> tuple[store.Session, str]:
     return session, secret
 
 
-def _new_session(user) -> TokenPair:
+def _new_session(user) -> dict:
     secret = _secrets.token_urlsafe(32)
     session = store.Session(id=new_id(), client_id=user.client_id, user_id=user.id)
     store.create_session(session, secret)
     return _pair(user, session.id, secret)
 
 
-def _pair(user, session_id: str, secret: str) -> TokenPair:
+def _pair(user, session_id: str, secret: str) -> dict:
     access = tokens.issue_access_token(user.id, user.role, user.client_id, user.permissions or (), session_id)
     refresh_token = f"{user.client_id or PLATFORM}.{session_id}.{secret}"
-    return TokenPair(access_token=access, refresh_token=refresh_token,
-                     expires_in=tokens.ACCESS_TOKEN_TTL_SECONDS, user=user.public())
+    return {"access_token": access, "refresh_token": refresh_token, "token_type": "Bearer",
+            "expires_in": tokens.ACCESS_TOKEN_TTL_SECONDS, "user": users.shown(user)}
+
+
+def revoke_all_sessions(client_id: str | None, user_id: str, reason: str) -> int:
+    """Every live session of a user ends (a password reset); returns how many."""
+    return store.revoke_all_sessions(client_id, user_id, reason)

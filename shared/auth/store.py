@@ -6,21 +6,16 @@ token it replaced, so presenting a replaced token (a theft signal) revokes the w
 
 from __future__ import annotations
 
-import hashlib
-
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import UpdateError
 
 from shared import clock
 from shared.db.table import Item, platform_key, tenant_key
+from shared.security.hashing import digest
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
 SESSION_SECONDS = 30 * 24 * 3600
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class LoginThrottle(Item, discriminator="LOGIN_THROTTLE"):

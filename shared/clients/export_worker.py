@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pynamodb.exceptions import UpdateError
 
 from shared import clock
-from shared.api.response import dumps
-from shared.api.telemetry import logger
 from shared.audit import AuditEntry
 from shared.clients import exports
 from shared.clients.exports import ExportJob
 from shared.clients.store import Client, client_key
+from shared.core import aws
+from shared.core.encoding import dumps
+from shared.core.log import logger
 from shared.db.table import tenant_key
 from shared.users.store import User
 
@@ -202,7 +203,7 @@ def _take_lease(job: ExportJob, me: str, context) -> bool:
 
 
 def _open_upload(job: ExportJob, me: str) -> MultipartUpload:
-    s3, bucket = exports.aws("s3"), os.environ["EXPORT_BUCKET"]
+    s3, bucket = aws.client("s3"), os.environ["EXPORT_BUCKET"]
     if job.upload_id:
         done = job.checkpoint or {}
         return MultipartUpload(s3, bucket, job.s3_key, job.upload_id, job.parts or [], done.get("bytes", 0))
@@ -247,7 +248,7 @@ def _after_failure(job: ExportJob, me: str, attempt: int, err: Exception) -> Non
     actions = [ExportJob.lease_until.remove(), ExportJob.error_message.set(f"{type(err).__name__}: {err}"[:500])]
     if attempt >= MAX_ATTEMPTS:
         if job.upload_id:
-            MultipartUpload(exports.aws("s3"), os.environ["EXPORT_BUCKET"], job.s3_key, job.upload_id).abort()
+            MultipartUpload(aws.client("s3"), os.environ["EXPORT_BUCKET"], job.s3_key, job.upload_id).abort()
         actions += [ExportJob.status.set("failed"), ExportJob.upload_id.remove(), ExportJob.parts.remove(),
                     ExportJob.checkpoint.remove()]
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from shared import clock
-from shared.api.request import Actor
 from shared.clients import store
 from shared.clients.projections import (
     ALL_TIME,
@@ -20,7 +19,7 @@ from shared.clients.projections import (
     revenue_key,
     usage_key,
 )
-from shared.clients.service import own
+from shared.core.actor import Scope
 from shared.db.projections import read_counter, read_counters
 
 _COUNTS = ("charges", "refund_count")
@@ -31,7 +30,7 @@ def _by_prefix(counter: dict[str, int], prefix: str) -> dict[str, int]:
     return {k[len(prefix):]: v for k, v in counter.items() if k.startswith(prefix) and v}
 
 
-def client_stats(actor: Actor) -> dict:
+def client_stats(scope: Scope) -> dict:
     """getClientStats: one GetItem of the platform counter."""
     c = read_counter(STATS_KEY)
     return {"total": c.get("total", 0), "by_status": _by_prefix(c, "status_"), "by_tier": _by_prefix(c, "tier_"),
@@ -63,10 +62,9 @@ def _render(sums: dict[str, dict[str, int]]) -> dict[str, dict]:
             for cur, measures in sorted(sums.items())}
 
 
-def client_revenue(actor: Actor, client_id: str, months: int) -> dict:
+def client_revenue(scope: Scope, client_id: str, months: int) -> dict:
     """getClientRevenue: completed charges, refunds and chargebacks by month and currency, net of
     refunds and chargebacks. Two calls: the client, and one BatchGetItem of the month counters."""
-    own(actor, client_id)
     store.get(client_id)
     wanted = last_months(months)
     counters = read_counters([revenue_key(client_id, m) for m in wanted] + [revenue_key(client_id, ALL_TIME)])
@@ -82,10 +80,9 @@ def client_revenue(actor: Actor, client_id: str, months: int) -> dict:
             "all_time": _render(_money(counters[revenue_key(client_id, ALL_TIME)]))}
 
 
-def client_usage(actor: Actor, client_id: str, month: str | None) -> dict:
+def client_usage(scope: Scope, client_id: str, month: str | None) -> dict:
     """getClientUsage: messages and cost per channel in a month (default: this one) against the
     client's monthly_spend_limit. Two GetItems: the client and the month's usage counter."""
-    own(actor, client_id)
     client = store.get(client_id)
     month = month or month_of(clock.now_ms())
     counter = read_counter(usage_key(client_id, month))

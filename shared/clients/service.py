@@ -1,18 +1,18 @@
-"""Client operations (seed section 2): rights per entities.md, tenancy first.
+"""Client operations (seed section 2), with the rights of the rights table (shared.core.rights).
 
-A client is a tenant. super_admin sees and changes every client; an admin reads its own client and
-changes its profile (never tier, status, contract dates or spend limit); managers and users read it.
-Another tenant's client answers 404, never 403; a role that may never do an operation gets 403 from
-the decorator before anything is read.
+A client is a tenant. The platform's directory (every client, their tiers, contracts and commercial
+terms) needs `tenants:read` / `tenants:write` (super_admin); an admin reads its own client and
+changes its profile (`clients:write`); managers and users read it. The decorator resolves the
+tenant from the path (`/clients/{id}`), so another tenant's client answers 404, never 403.
 """
 
 from __future__ import annotations
 
 from shared import clock, phones
-from shared.api.pagination import page
-from shared.api.request import Actor
 from shared.clients import store
 from shared.clients.models import SUPER_ADMIN_FIELDS, TIERS
+from shared.core.actor import Scope
+from shared.core.paging import page
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.ids import new_id
 
@@ -20,45 +20,67 @@ DAY_MS = 24 * 60 * 60 * 1000
 _NOT_NULL = ("name", "status", "subscription_tier")
 
 
-def own(actor: Actor, client_id: str) -> None:
-    """Only super_admin reaches another tenant's client; for anyone else it does not exist."""
-    if not actor.is_super_admin and client_id != actor.tenant:
+def require_tenant(client_id: str) -> None:
+    """A tenant a super_admin names must exist (404 otherwise): called by the decorator."""
+    store.get(client_id)
+
+
+def default_country(client_id: str | None) -> str | None:
+    """The tenant's country for phone numbers written without `+` (None: no live tenant)."""
+    if not client_id:
+        return None
+    try:
+        return store.get(client_id).default_country
+    except NotFound:  # a super_admin acting in platform scope, or a tenant just closed
+        return None
+
+
+def status_of(client_id: str) -> str | None:
+    """A tenant's status for login and the authorizer; None once it is deleted or unknown."""
+    try:
+        return store.get(client_id).status
+    except NotFound:
+        return None
+
+
+def record_key(client_id: str) -> tuple[str, str]:
+    """The (PK, SK) of the client's item, for the authorizer's one BatchGetItem."""
+    return store.Client.key(client_id, client_id)
+
+
+def reachable(scope: Scope, client_id: str) -> None:
+    """For per-item ids (bulk): a caller without the directory reaches only its own client."""
+    if client_id != scope.tenant and not scope.holds("tenants:read"):
         raise NotFound("client not found")
 
 
-def _deleted_allowed(actor: Actor, include_deleted: bool) -> bool:
-    if include_deleted and not actor.is_super_admin:
-        raise Forbidden("include_deleted is for super_admins", field="/query/include_deleted")
-    return include_deleted
-
-
-def get_client(actor: Actor, client_id: str, include_deleted: bool = False) -> dict:
+def get_client(scope: Scope, client_id: str, include_deleted: bool = False) -> dict:
     """getClientById."""
-    own(actor, client_id)
-    return store.get(client_id, include_deleted=_deleted_allowed(actor, include_deleted)).public()
+    return store.get(client_id, include_deleted=store.clients.deleted_allowed(scope, include_deleted)).public()
 
 
-def list_clients(actor: Actor, q) -> dict:
-    """getClients: super_admin pages through the platform directory (newest first); anyone else gets
-    its own client as a one-item page (filters still apply)."""
-    include_deleted = _deleted_allowed(actor, q.include_deleted)
-    if not actor.is_super_admin:
-        client = store.get(actor.tenant)
-        wanted = q.status in (None, client.status) and q.tier in (None, client.subscription_tier)
+def list_clients(scope: Scope, q, tier: str | None = None) -> dict:
+    """getClients: the platform directory (newest first) for holders of tenants:read; anyone else
+    gets its own client as a one-item page (filters still apply)."""
+    include_deleted = store.clients.deleted_allowed(scope, q.include_deleted)
+    tier = tier or q.tier
+    if not scope.holds("tenants:read"):
+        client = store.get(scope.actor.tenant)
+        wanted = q.status in (None, client.status) and tier in (None, client.subscription_tier)
         return page([client] if wanted else [], None, lambda c: c.public())
-    items, last = store.list_clients(status=q.status, tier=q.tier, include_deleted=include_deleted,
+    items, last = store.list_clients(status=q.status, tier=tier, include_deleted=include_deleted,
                                      limit=q.limit, cursor=q.cursor)
     return page(items, last, lambda c: c.public())
 
 
-def with_tier(q, tier: str):
-    """getClientsByTier's path tier as the list filter (400 naming /path/tier when unknown)."""
+def known_tier(tier: str) -> str:
+    """getClientsByTier's path tier (400 naming /path/tier when unknown)."""
     if tier not in TIERS:
         raise ValidationFailed(f"tier must be one of {', '.join(TIERS)}", field="/path/tier")
-    return q.model_copy(update={"tier": tier})
+    return tier
 
 
-def search_clients(actor: Actor, q) -> dict:
+def search_clients(scope: Scope, q) -> dict:
     """searchClients: prefix match on the name's and email's words, accent- and case-insensitive.
     Reads the most selective term's token partition, then checks every term on the clients found."""
     from shared import search
@@ -81,89 +103,89 @@ def _check_contract(start: int | None, end: int | None) -> None:
         raise ValidationFailed("contract_end is before contract_start", field="/body/contract_end")
 
 
-def create_client(actor: Actor, body) -> dict:
+def create_client(scope: Scope, body) -> dict:
     """createClient: name unique platform-wide, ignoring case and spacing (409 naming /body/name)."""
     data = body.model_dump(exclude_none=True)
     _check_contract(data.get("contract_start"), data.get("contract_end"))
     if data.get("email"):
         data["email"] = data["email"].lower()
     if data.get("phone"):
-        data["phone"] = phones.to_e164(data["phone"], None, "/body/phone",
-                                       country=data.get("default_country") or phones.DEFAULT_COUNTRY)
-    client = store.Client(id=new_id(), created_by=actor.user_id, **data)
-    return store.create(client, actor).public()
+        data["phone"] = phones.to_e164(data["phone"], "/body/phone", country=data.get("default_country"))
+    client = store.Client(id=new_id(), created_by=scope.actor.user_id, **data)
+    return store.create(client, scope.actor, "createClient").public()
 
 
-def _clean_changes(actor: Actor, client_id: str, body) -> dict:
+def _clean_changes(scope: Scope, client_id: str, body) -> dict:
     changes = body.model_dump(exclude_unset=True)
     for name in _NOT_NULL:
         if name in changes and changes[name] is None:
             raise ValidationFailed(f"{name} cannot be removed", field=f"/body/{name}")
-    if not actor.is_super_admin:
-        refused = [f for f in SUPER_ADMIN_FIELDS if f in changes]
-        if refused:
-            raise Forbidden(f"only a super_admin changes {refused[0]}", field=f"/body/{refused[0]}")
+    refused = [f for f in SUPER_ADMIN_FIELDS if f in changes]
+    if refused and not scope.holds("tenants:write"):
+        raise Forbidden(f"{refused[0]} is a commercial term: it needs tenants:write", field=f"/body/{refused[0]}")
     if changes.get("email"):
         changes["email"] = changes["email"].lower()
     if changes.get("phone"):
-        changes["phone"] = phones.to_e164(changes["phone"], client_id, "/body/phone",
-                                          country=changes.get("default_country"))
+        changes["phone"] = phones.to_e164(changes["phone"], "/body/phone",
+                                          country=changes.get("default_country") or (lambda: default_country(client_id)))
     return changes
 
 
-def update_client(actor: Actor, client_id: str, body, expected_version: int | None = None) -> dict:
+def update_client(scope: Scope, client_id: str, body, expected_version: int | None = None) -> dict:
     """updateClient: admins change their own client's profile; the commercial terms are super_admin's."""
-    own(actor, client_id)
-    changes = _clean_changes(actor, client_id, body)
+    reachable(scope, client_id)
+    changes = _clean_changes(scope, client_id, body)
 
     def check(client: store.Client) -> None:
         _check_contract(changes.get("contract_start", client.contract_start),
                         changes.get("contract_end", client.contract_end))
 
-    client = store.update(client_id, changes, actor=actor, operation="updateClient",
+    client = store.update(client_id, changes, actor=scope.actor, operation="updateClient",
                           expected_version=expected_version, check=check)
     return client.public()
 
 
-def delete_client(actor: Actor, client_id: str, expected_version: int | None = None) -> None:
+def delete_client(scope: Scope, client_id: str, expected_version: int | None = None) -> None:
     """deleteClient: soft delete; the name is free again; its users' logins and tokens stop."""
-    store.soft_delete(client_id, actor=actor, expected_version=expected_version)
+    store.soft_delete(client_id, actor=scope.actor, operation="deleteClient", expected_version=expected_version)
 
 
-def bulk_update(actor: Actor, body) -> dict:
-    """bulkUpdateClients: each item on its own, with its own result."""
-    from shared.api import bulk
+def bulk_update(scope: Scope, body, expected_version: int | None = None) -> dict:
+    """bulkUpdateClients: each item on its own, with its own result; an item's `version` (or else
+    the request's If-Match) must still be current."""
+    from shared.core import bulk
 
-    return bulk.each(body.updates, lambda e: update_client(actor, e.id, e.changes, e.version))
+    return bulk.each(body.updates,
+                     lambda e: update_client(scope, e.id, e.changes, bulk.version_of(e, expected_version)))
 
 
-def upgrade_tier(actor: Actor, client_id: str, tier: str, expected_version: int | None = None) -> dict:
+def upgrade_tier(scope: Scope, client_id: str, tier: str, expected_version: int | None = None) -> dict:
     """upgradeClientTier: only upwards, basic < premium < enterprise < custom (else 409)."""
     def check(client: store.Client) -> None:
         if TIERS.index(tier) <= TIERS.index(client.subscription_tier):
             raise Conflict(f"{client.subscription_tier} to {tier} is not an upgrade", field="/body/tier")
 
-    client = store.update(client_id, {"subscription_tier": tier}, actor=actor, operation="upgradeClientTier",
+    client = store.update(client_id, {"subscription_tier": tier}, actor=scope.actor, operation="upgradeClientTier",
                           expected_version=expected_version, check=check)
     return client.public()
 
 
-def expiring_contracts(actor: Actor, q) -> dict:
+def expiring_contracts(scope: Scope, q) -> dict:
     """getExpiringContracts: live contracts ending from now to `days` ahead, soonest first."""
     now = clock.now_ms()
     items, last = store.contracts_ending(now, now + q.days * DAY_MS, limit=q.limit, cursor=q.cursor)
     return page(items, last, lambda c: c.public())
 
 
-def client_activity(actor: Actor, client_id: str, q) -> dict:
-    """getClientActivity: the tenant's audit log, newest first (a `user` sees only its own entries)."""
+def client_activity(scope: Scope, client_id: str, q) -> dict:
+    """getClientActivity: the tenant's audit log, newest first (a caller holding only audit:read:own
+    sees its own entries). A deleted client has no activity to show (404)."""
     from shared.audit import AuditEntry
     from shared.db import query
     from shared.db.table import tenant_key
 
-    own(actor, client_id)
-    store.get(client_id, include_deleted=actor.is_super_admin)
-    mine = actor.user_id if actor.role == "user" else None
+    store.get(client_id)
+    mine = None if scope.holds("audit:read") else scope.actor.user_id
 
     def keep(e: AuditEntry) -> bool:
         return (mine is None or e.actor_id == mine) and (q.entity_type is None or e.entity_type == q.entity_type)

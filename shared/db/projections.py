@@ -201,7 +201,7 @@ def process_batch(records: list[dict]) -> dict:
             if change is not None:
                 apply(change)
         except Exception:  # noqa: BLE001 - any failure retries from this record, in order
-            from shared.api.telemetry import logger
+            from shared.core.log import logger
 
             logger.exception("projection failed", extra={"sequence": record["dynamodb"]["SequenceNumber"]})
             return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}

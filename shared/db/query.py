@@ -6,10 +6,11 @@ before the page is full, the answer is a short page with a cursor, never a Scan.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from shared.db.cursor import decode_cursor
+from shared.core.cursor import decode_cursor
 from shared.db.table import Item
 from shared.errors import ValidationFailed
 
@@ -30,8 +31,10 @@ def page(model: type[Item], partition: str, *, index: str | None = None, limit: 
     target = getattr(model, index.lower()) if index else model
     condition = _range(getattr(model, f"{index}SK" if index else "SK"), sk_begins, sk_between)
     budget = limit if keep is None else MAX_ITEMS_READ
+    # A filtered list asks for pages of its whole read budget: pages of `limit` would cost a call
+    # for every `limit` items discarded.
     results = target.query(partition, condition, scan_index_forward=not newest_first, limit=budget,
-                           page_size=limit, last_evaluated_key=_raw(start))
+                           page_size=budget, last_evaluated_key=_raw(start))
     items: list = []
     for item in results:
         if keep is None or keep(item):
@@ -63,3 +66,75 @@ def _key_of(item: Item, index: str | None) -> dict:
         key[f"{index}PK"] = getattr(item, f"{index}PK")
         key[f"{index}SK"] = getattr(item, f"{index}SK")
     return key
+
+
+DONE = "~"  # a merged cursor's mark for a source read to its end
+
+
+class Source:
+    """One partition of a merged listing: a partition of the table or of a GSI, optionally filtered."""
+
+    __slots__ = ("partition", "index", "keep")
+
+    def __init__(self, partition: str, index: str | None = None, keep: Callable[[Any], bool] | None = None):
+        self.partition, self.index, self.keep = partition, index, keep
+
+
+def merged_page(model: type[Item], sources: list[Source], *, limit: int = 50, cursor: str | None = None,
+                newest_first: bool = False) -> tuple[list, dict | None]:
+    """Items of several partitions whose sort keys share one order (live and deleted items of a
+    listing), merged in that order: one query per source still open, and a cursor holding each
+    source's position, so no item is skipped or repeated."""
+    positions = _positions(cursor, sources)
+    reads = []
+    for source, position in zip(sources, positions, strict=True):
+        if position == DONE:
+            reads.append(([], None))
+            continue
+        target = getattr(model, source.index.lower()) if source.index else model
+        budget = limit if source.keep is None else MAX_ITEMS_READ
+        results = target.query(source.partition, scan_index_forward=not newest_first, limit=budget,
+                               page_size=budget, last_evaluated_key=_raw(json.loads(position) if position else None))
+        reads.append((list(results), _flat(results.last_evaluated_key)))
+    candidates = [(_sort_key(item, src.index), n, i) for n, (src, (items, _)) in enumerate(zip(sources, reads,
+                  strict=True)) for i, item in enumerate(items) if src.keep is None or src.keep(item)]
+    candidates.sort(key=lambda c: c[0], reverse=newest_first)
+    taken = candidates[:limit]
+    out = [reads[n][0][i] for _, n, i in taken]
+    untaken = {n: i for _, n, i in reversed(candidates[limit:])}  # the first one left per source
+    new_positions = []
+    for n, (source, (items, lek)) in enumerate(zip(sources, reads, strict=True)):
+        if positions[n] == DONE:
+            new_positions.append(DONE)
+        elif n in untaken:  # resume just before the first item this page left out
+            i = untaken[n]
+            new_positions.append(json.dumps(_key_of(items[i - 1], source.index)) if i else positions[n])
+        elif lek is not None:
+            new_positions.append(json.dumps(lek))
+        else:
+            new_positions.append(DONE)
+    if all(p == DONE for p in new_positions):
+        return out, None
+    return out, {"merged": sources[0].partition, **{f"s{n}": p for n, p in enumerate(new_positions)}}
+
+
+def _positions(cursor: str | None, sources: list[Source]) -> list[str]:
+    start = decode_cursor(cursor)
+    if start is None:
+        return [""] * len(sources)
+    if start.get("merged") != sources[0].partition or any(f"s{n}" not in start for n in range(len(sources))):
+        raise ValidationFailed("cursor belongs to another listing", field="/query/cursor")
+    positions = [str(start[f"s{n}"]) for n in range(len(sources))]
+    for p in positions:
+        if p not in ("", DONE):
+            try:
+                key = json.loads(p)
+            except ValueError:
+                key = None
+            if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+                raise ValidationFailed("cursor is not one this API returned", field="/query/cursor")
+    return positions
+
+
+def _sort_key(item: Item, index: str | None) -> str:
+    return getattr(item, f"{index}SK" if index else "SK") or ""

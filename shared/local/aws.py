@@ -196,9 +196,9 @@ def forget_cached_clients() -> None:
     keep its endpoint: drop every cached one so the next call makes a fresh client."""
     from aws_lambda_powertools.utilities import parameters
 
+    from shared.core import aws
     from shared.db import tx
     from shared.db.table import Item
-    from shared.security import envelope
 
     parameters.clear_caches()
     parameters.base.DEFAULT_PROVIDERS.clear()
@@ -208,7 +208,7 @@ def forget_cached_clients() -> None:
         model._connection = None
         stack.extend(model.__subclasses__())
     tx._conn = None
-    envelope._kms.cache_clear()
+    aws.forget()
 
 
 def point_sdks_at(endpoint: str) -> None:

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from shared.api.request import ROLE_RANK
+from shared.core.rights import ROLE_RANK
 from shared.local.functions import ROOT, FunctionModule, discover
 from shared.local.quiet import quiet
 

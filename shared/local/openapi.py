@@ -74,7 +74,16 @@ def _operation(fn, refs) -> dict:
     op["security"] = [] if spec.role is None else [{"bearer": []}]
     if spec.role is not None:
         op["x-minimum-role"] = spec.role
+        op["x-permission"] = spec.permission + (" (or its :own form, for the caller's own record)" if spec.own else "")
     return op
+
+
+TENANT_PARAMETER = {
+    "query": "super_admin only: the tenant (client id) to act in; without it, platform scope. Anyone else "
+             "always acts in their own tenant, and naming another answers 404.",
+    "required": "super_admin must name the tenant (client id) to act in. Anyone else always acts in their "
+                "own tenant, and naming another answers 404.",
+}
 
 
 def _parameters(spec) -> list[dict]:
@@ -85,6 +94,9 @@ def _parameters(spec) -> list[dict]:
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    if spec.tenant in TENANT_PARAMETER:
+        params.append({"name": "client_id", "in": "query", "required": False, "description": TENANT_PARAMETER[spec.tenant],
+                       "schema": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}})
     if spec.method in ("PATCH", "PUT", "DELETE") and spec.role is not None:
         params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
                        "description": "ETag of the version you read; a stale one answers 412"})

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 def quiet():
     """In-process requests would print their INFO lines and Powertools' warnings (a dimension
     added again with metrics disabled) in the middle of the tables."""
-    from shared.api.telemetry import logger
+    from shared.core.log import logger
 
     log = logging.getLogger(logger.name)
     level = log.level

@@ -10,16 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-from functools import lru_cache
 
 PREFIX = "kms1:"
 
 
-@lru_cache(maxsize=1)
 def _kms():
-    import boto3
+    from shared.core import aws
 
-    return boto3.client("kms")
+    return aws.client("kms")
 
 
 def encrypt(plaintext: str, context: dict[str, str]) -> str:

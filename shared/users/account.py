@@ -10,8 +10,9 @@ import secrets as _secrets
 from pynamodb.exceptions import UpdateError
 
 from shared import clock
-from shared.api.telemetry import logger
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.core.log import logger
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.security.hashing import digest
 from shared.users import store
 
 PLATFORM = "P"
@@ -19,9 +20,8 @@ RESET_TTL_MS = 60 * 60 * 1000
 _BAD_TOKEN = "the link is not valid or has expired"
 
 
-def _new_token(user: store.User) -> tuple[str, str]:
-    from shared.auth.store import digest  # the auth items load only in the flows that use them
-
+def new_token(user: store.User) -> tuple[str, str]:
+    """A fresh `<tenant>.<user>.<secret>` token for a link, and the hash to store."""
     secret = _secrets.token_urlsafe(32)
     return f"{user.client_id or PLATFORM}.{user.id}.{secret}", digest(secret)
 
@@ -31,8 +31,6 @@ def _user_of(token: str) -> tuple[store.User | None, str]:
     if len(parts) != 3 or not all(parts):
         return None, ""
     tenant, user_id, secret = parts
-    from shared.auth.store import digest
-
     try:
         return store.get(None if tenant == PLATFORM else tenant, user_id), digest(secret)
     except NotFound:
@@ -55,7 +53,7 @@ def _link(path: str, token: str) -> str:
 
 def new_verification(user: store.User) -> str:
     """Put a verification token (hashed) on a user about to be written; returns the token to send."""
-    token, hashed = _new_token(user)
+    token, hashed = new_token(user)
     user.email_verification_token = hashed
     return token
 
@@ -81,7 +79,7 @@ def request_password_reset(email: str) -> dict:
     """requestPasswordReset: same answer whether or not the email has an account."""
     user = store.find_by_email(email)
     if user is not None and user.status == "active":
-        token, hashed = _new_token(user)
+        token, hashed = new_token(user)
         store.write(user, [store.User.password_reset_token.set(hashed),
                            store.User.password_reset_expires.set(clock.now_ms() + RESET_TTL_MS)])
         _send(user.email, "Reset your password",
@@ -98,24 +96,24 @@ def confirm_password_reset(token: str, new_password: str) -> dict:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token")
     try:
         store.write(user, [store.User.password_hash.set(hash_password(new_password)),
-                           store.User.password_reset_token.remove(), store.User.password_reset_expires.remove(),
-                           store.User.failed_login_attempts.set(0)],
+                           store.User.password_reset_token.remove(), store.User.password_reset_expires.remove()],
                     condition=store.User.password_reset_token == hashed)
     except UpdateError:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
-    from shared.auth.store import revoke_all_sessions
+    store.clear_failed_logins(user)
+    from shared.auth.service import revoke_all_sessions
 
     revoke_all_sessions(user.client_id, user.id, "password reset")
     return {"status": "password changed"}
 
 
-def enable_two_factor(actor, user_id: str) -> dict:
+def enable_two_factor(scope, user_id: str) -> dict:
     """enableTwoFactor: a new secret, kept encrypted until confirmTwoFactor proves the app has it."""
     import pyotp
 
     from shared.security import totp
 
-    user = _self(actor, user_id)
+    user = _own(scope, user_id)
     if user.two_factor_enabled:
         raise Conflict("two-factor is already on")
     secret = totp.new_secret()
@@ -124,11 +122,11 @@ def enable_two_factor(actor, user_id: str) -> dict:
     return {"secret": secret, "otpauth_uri": uri}
 
 
-def confirm_two_factor(actor, user_id: str, code: str) -> dict:
+def confirm_two_factor(scope, user_id: str, code: str) -> dict:
     """confirmTwoFactor: the first valid code turns two-factor on."""
     from shared.security import envelope, totp
 
-    user = _self(actor, user_id)
+    user = _own(scope, user_id)
     if not user.two_factor_pending:
         raise Conflict("start with enableTwoFactor")
     secret = envelope.decrypt(user.two_factor_pending, totp.context_for(user))
@@ -141,9 +139,11 @@ def confirm_two_factor(actor, user_id: str, code: str) -> dict:
     return store.get(user.client_id, user.id).public()
 
 
-def _self(actor, user_id: str) -> store.User:
-    from shared.errors import NotFound
-
-    if user_id != actor.user_id:
-        raise NotFound("user not found")  # two-factor is set up by its owner only
-    return store.get(actor.tenant, user_id)
+def _own(scope, user_id: str) -> store.User:
+    """Two-factor is set up by its owner only: 404 to a caller who may not read the user, 403 to
+    one who may."""
+    user = store.get(scope.tenant, user_id)
+    scope.require("users:read", user, "user")
+    if user.owner_id != scope.actor.user_id:
+        raise Forbidden("two-factor is set up by the account's owner only", field="/path/id")
+    return user

@@ -21,7 +21,7 @@ def month_of(epoch_ms: int) -> str:
 
 @projections.counter("USER", "user-stats")
 def user_stats(user: dict) -> projections.Contribution:
-    """One per live user: total, its status, its role, verified, 2FA, and the month of last login."""
+    """One per live user: total, its status, its role, verified, 2FA."""
     if user.get("deleted_at"):
         return {}
     fields = {"total": 1, f"status_{user['status']}": 1, f"role_{user['role']}": 1}
@@ -29,9 +29,16 @@ def user_stats(user: dict) -> projections.Contribution:
         fields["email_verified"] = 1
     if user.get("two_factor_enabled"):
         fields["two_factor_enabled"] = 1
-    if user.get("last_login"):
-        fields[f"active_{month_of(int(user['last_login']))}"] = 1
     return {stats_key(user.get("client_id")): fields}
+
+
+@projections.counter("USER_LOGIN", "user-logins")
+def user_logins(login: dict) -> projections.Contribution:
+    """The month of a user's last login (getUserStats' active_this_month); the bookkeeping item is
+    removed with its user, and its contribution with it."""
+    if not login.get("last_login"):
+        return {}
+    return {stats_key(login.get("client_id")): {f"active_{month_of(int(login['last_login']))}": 1}}
 
 
 def token_partition(client_id: str | None, token: str) -> str:

@@ -6,30 +6,31 @@ Apart from service.py so the plain CRUD handlers do not import the projections a
 from __future__ import annotations
 
 from shared import audit, clock
-from shared.api.pagination import page
-from shared.api.request import Actor
+from shared.core import rights
+from shared.core.actor import Scope
+from shared.core.paging import page
 from shared.db import query
 from shared.db.projections import read_counter
 from shared.errors import ValidationFailed
-from shared.users import permissions, store
+from shared.users import store
 from shared.users.projections import month_of, stats_key, token_partition
-from shared.users.service import tenant_of, visible
+from shared.users.service import readable
 
 
-def search_users(actor: Actor, q) -> dict:
+def search_users(scope: Scope, q) -> dict:
     """searchUsers: prefix match on names and email words, accent- and case-insensitive.
     Reads the most selective term's token partition, then checks every term on the users found."""
     from shared import search
     from shared.db.projections import SearchToken
 
-    tenant = tenant_of(actor, q.client_id)
+    tenant = scope.tenant
     terms = search.query_terms(q.q)
     if not terms:
         raise ValidationFailed("q has no searchable characters", field="/query/q")
     tokens, last = query.page(SearchToken, token_partition(tenant, terms[0]), limit=q.limit, cursor=q.cursor)
-    users = _batch_get(tenant, [t.SK for t in tokens])
+    users = store.batch_get(tenant, [t.SK for t in tokens])
     hits = [u for u in users if not u.deleted_at and _matches(u, terms)]
-    return page(hits, last, lambda u: u.public())
+    return page(store.with_logins(hits), last, lambda u: u.public())
 
 
 def _matches(user: store.User, terms: list[str]) -> bool:
@@ -39,16 +40,9 @@ def _matches(user: store.User, terms: list[str]) -> bool:
     return all(token_partition(user.client_id, t) in own for t in terms)
 
 
-def _batch_get(tenant: str | None, ids: list[str]) -> list[store.User]:
-    if not ids:
-        return []
-    found = {u.id: u for u in store.User.batch_get([(store.user_key(tenant, i), "USER") for i in ids])}
-    return [found[i] for i in ids if i in found]
-
-
-def user_stats(actor: Actor, client_id: str | None = None) -> dict:
+def user_stats(scope: Scope) -> dict:
     """getUserStats: one counter item, whatever the number of users."""
-    tenant = tenant_of(actor, client_id)
+    tenant = scope.tenant
     c = read_counter(stats_key(tenant))
     by = lambda prefix: {k[len(prefix):]: v for k, v in c.items() if k.startswith(prefix) and v}  # noqa: E731
     return {"client_id": tenant, "total": c.get("total", 0), "by_status": by("status_"), "by_role": by("role_"),
@@ -56,17 +50,20 @@ def user_stats(actor: Actor, client_id: str | None = None) -> dict:
             "active_this_month": c.get(f"active_{month_of(clock.now_ms())}", 0)}
 
 
-def user_activity(actor: Actor, user_id: str, q) -> dict:
-    """getUserActivity: what this user did (audit entries by them), newest first."""
-    tenant = tenant_of(actor, q.client_id)
-    user = visible(actor, store.get(tenant, user_id, include_deleted=True))
+def user_activity(scope: Scope, user_id: str, q) -> dict:
+    """getUserActivity: what this user did (audit entries by them), newest first (a plain user:
+    its own only)."""
+    tenant = scope.tenant
+    user = store.get(tenant, user_id, include_deleted=True)
+    scope.require("audit:read", user, "user")
     entries, last = query.page(audit.AuditEntry, store.scope(tenant, "AUDITBY", user.id), index="GSI2",
                                limit=q.limit, cursor=q.cursor, newest_first=True)
     return page(entries, last, audit.view)
 
 
-def user_permissions(actor: Actor, user_id: str, client_id: str | None = None) -> dict:
-    """getUserPermissions: role grants plus the user's own extra grants."""
-    user = visible(actor, store.get(tenant_of(actor, client_id), user_id))
-    return {"user_id": user.id, "role": user.role, "granted_by_role": sorted(permissions.ROLE_GRANTS[user.role]),
-            "extra": sorted(user.permissions or []), "effective": permissions.effective(user.role, user.permissions)}
+def user_permissions(scope: Scope, user_id: str) -> dict:
+    """getUserPermissions: the role's grants (the rights table) plus the user's own extra grants."""
+    user = readable(scope, store.get(scope.tenant, user_id))
+    return {"user_id": user.id, "role": user.role, "granted_by_role": sorted(rights.GRANTS[user.role]),
+            "extra": sorted(user.permissions or []),
+            "effective": sorted(rights.effective(user.role, user.permissions))}

@@ -1,73 +1,66 @@
-"""User operations (seed section 1): rights per entities.md, tenancy first.
+"""User operations (seed section 1), with the rights of the rights table (shared.core.rights).
 
-Another tenant's user answers 404, never 403; a role that may never do an operation gets 403 from
-the decorator before anything is read. An admin manages its own tenant's users but never a
-super_admin, and cannot raise anyone above admin.
+The decorator has let the caller in (its role holds the operation's permission, or the own-record
+form of it) and resolved the tenant it acts in; what depends on the user at hand is checked here
+with `scope.require(permission, user)`: a caller who may not read a user gets 404, one who may
+read but not change it gets 403. No one makes or manages a role above their own grants.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared import phones
-from shared.api.pagination import page
-from shared.api.request import Actor
+from shared.core import rights
+from shared.core.actor import Scope
+from shared.core.paging import page
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.ids import new_id
-from shared.users import permissions, store
+from shared.users import store
 
 PROFILE_FIELDS = ("first_name", "last_name", "full_name", "phone", "avatar_url", "timezone", "language",
                   "preferences")
+ADMIN_FIELDS = ("email", "role", "status", "permissions")  # changed by holders of users:write only
 
 
-def tenant_of(actor: Actor, client_id: str | None) -> str | None:
-    """The tenant a request acts in: the caller's own, or for super_admin the one it names
-    (None = platform scope). Naming another tenant finds nothing (404), it is not an error."""
-    if actor.is_super_admin:
-        if client_id:
-            from shared.clients import store as clients
-
-            clients.get(client_id)  # an unknown tenant is a 404, not an empty answer
-        return client_id
-    if client_id and client_id != actor.tenant:
-        raise NotFound("not found")
-    return actor.tenant
-
-
-def visible(actor: Actor, user: store.User) -> store.User:
-    if actor.role == "user" and user.id != actor.user_id:
-        raise NotFound("user not found")  # a plain user sees only itself
+def readable(scope: Scope, user: store.User) -> store.User:
+    """The user, if the caller may read it (a plain user: only itself), else 404."""
+    scope.require("users:read", user, "user")
     return user
 
 
-def get_user(actor: Actor, user_id: str, client_id: str | None = None) -> dict:
+def get_user(scope: Scope, user_id: str) -> dict:
     """getUserById."""
-    return visible(actor, store.get(tenant_of(actor, client_id), user_id)).public()
+    return readable(scope, store.get(scope.tenant, user_id)).public()
 
 
-def get_user_by_email(actor: Actor, email: str, client_id: str | None = None) -> dict:
-    """getUserByEmail: emails are unique platform-wide; another tenant's user is not found."""
-    tenant = tenant_of(actor, client_id)
+def get_user_by_email(scope: Scope, email: str) -> dict:
+    """getUserByEmail: emails are unique platform-wide; another tenant's user is not found
+    (a super_admin naming no tenant looks platform-wide)."""
     user = store.find_by_email(email)
-    if user is None or (user.client_id != tenant and not (actor.is_super_admin and client_id is None)):
+    platform_wide = scope.actor.is_super_admin and scope.tenant is None
+    if user is None or (user.client_id != scope.tenant and not platform_wide):
         raise NotFound("user not found")
-    return visible(actor, user).public()
+    return readable(scope, user).public()
 
 
-def list_users(actor: Actor, q) -> dict:
+def list_users(scope: Scope, q: Any, role: str | None = None) -> dict:
     """getUsers / getUsersByRole: newest first, filtered by status and role."""
-    if q.include_deleted and not actor.at_least("admin"):
-        raise Forbidden("include_deleted is for admins")
-    items, last = store.list_users(tenant_of(actor, q.client_id), role=q.role, status=q.status,
-                                   include_deleted=q.include_deleted, limit=q.limit, cursor=q.cursor)
+    include_deleted = store.users.deleted_allowed(scope, q.include_deleted)
+    items, last = store.list_users(scope.tenant, role=role or q.role, status=q.status,
+                                   include_deleted=include_deleted, limit=q.limit, cursor=q.cursor)
     return page(items, last, lambda u: u.public())
 
 
-def create_user(actor: Actor, body) -> dict:
-    """createUser: email unique platform-wide (409 naming /body/email); phone to E.164."""
+def create_user(scope: Scope, body: Any) -> dict:
+    """createUser: email unique platform-wide (409 naming /body/email); phone to E.164; a
+    verification email is sent."""
     from shared.security.passwords import hash_password
+    from shared.users import account
 
-    tenant = _tenant_for_new_user(actor, body)
-    _check_role_change(actor, None, body.role)
-    _check_permissions(actor, body.permissions)
+    _check_role(scope, body.role)
+    tenant = _tenant_for_new_user(scope, body.role)
+    _check_permissions(scope, body.permissions)
     user = store.User(
         id=new_id(), client_id=tenant, email=body.email.strip().lower(), role=body.role, status=body.status,
         password_hash=hash_password(body.password) if body.password else None,
@@ -75,125 +68,117 @@ def create_user(actor: Actor, body) -> dict:
         **{f: getattr(body, f) for f in PROFILE_FIELDS},
     )
     if user.phone:
-        user.phone = phones.to_e164(user.phone, tenant, "/body/phone")
-    from shared.users import account
-
+        user.phone = _phone(user.phone, tenant)
     token = account.new_verification(user)
-    store.create(user, actor)
+    store.create(user, scope.actor, "createUser")
     account.send_verification(user, token)
     return user.public()
 
 
-def _tenant_for_new_user(actor: Actor, body) -> str | None:
-    if body.role == "super_admin":
-        if not actor.is_super_admin:
-            raise Forbidden("only a super_admin creates super_admins")
-        if body.client_id:
+def _phone(raw: str, tenant: str | None) -> str:
+    from shared.clients.service import default_country  # read only for a number without "+"
+
+    return phones.to_e164(raw, "/body/phone", country=lambda: default_country(tenant))
+
+
+def _tenant_for_new_user(scope: Scope, role: str) -> str | None:
+    if role == "super_admin":
+        if scope.tenant is not None:
             raise ValidationFailed("a super_admin belongs to no client", field="/body/client_id")
         return None
-    if actor.is_super_admin:
-        if not body.client_id:
-            raise ValidationFailed("name the client the user belongs to", field="/body/client_id")
-        from shared.clients import store as clients
-
-        clients.get(body.client_id)  # 404 for an unknown tenant
-        return body.client_id
-    if body.client_id and body.client_id != actor.tenant:
-        raise NotFound("client not found")
-    return actor.tenant
+    if scope.tenant is None:
+        raise ValidationFailed("name the client the user belongs to", field="/body/client_id")
+    return scope.tenant
 
 
-def _check_role_change(actor: Actor, user: store.User | None, new_role: str | None) -> None:
-    if new_role is None:
-        return
-    if new_role == "super_admin" and not actor.is_super_admin:
-        raise Forbidden("only a super_admin can make a super_admin")
-    if user is not None and user.role == "super_admin" and not actor.is_super_admin:
-        raise NotFound("user not found")
+def _check_role(scope: Scope, role: str | None, field: str = "/body/role") -> None:
+    if role is not None and not rights.may_assign(scope.actor, role):
+        raise Forbidden(f"you cannot give or manage the role {role}", field=field)
 
 
-def _check_permissions(actor: Actor, names: list[str] | None) -> None:
+def _check_permissions(scope: Scope, names: list[str] | None) -> None:
     if not names:
         return
-    bad = permissions.unknown(names)
+    bad = rights.unknown(names)
     if bad:
         raise ValidationFailed(f"{names[bad[0]]!r} is not a known permission", field=f"/body/permissions/{bad[0]}")
-    if not actor.is_super_admin:
-        mine = set(permissions.effective(actor.role, list(actor.permissions)))
-        beyond = [i for i, n in enumerate(names) if n not in mine]
-        if beyond:
-            raise Forbidden(f"you cannot grant {names[beyond[0]]!r}", field=f"/body/permissions/{beyond[0]}")
+    beyond = [i for i, name in enumerate(names) if not scope.holds(name)]
+    if beyond:
+        raise Forbidden(f"you cannot grant {names[beyond[0]]!r}", field=f"/body/permissions/{beyond[0]}")
 
 
-def update_user(actor: Actor, user_id: str, body, client_id: str | None = None,
-                expected_version: int | None = None) -> dict:
-    """updateUser: admins change their tenant's users; everyone changes their own profile and password."""
-    tenant = tenant_of(actor, client_id)
+def update_user(scope: Scope, user_id: str, body: Any, expected_version: int | None = None) -> dict:
+    """updateUser: holders of users:write change their tenant's users; everyone changes their own
+    profile and password (a new email must be verified again: earlier links stop working)."""
+    from shared.users import account
+
     changes = body.model_dump(exclude_unset=True)
-    is_self = user_id == actor.user_id
-    admin_fields = {"email", "role", "status", "permissions"} & set(changes)
-    if not actor.at_least("admin") and (not is_self or admin_fields):
-        if not is_self:
-            raise NotFound("user not found") if actor.role == "user" else Forbidden("only admins change other users")
-        raise Forbidden(f"you cannot change your own {sorted(admin_fields)[0]}", field=f"/body/{sorted(admin_fields)[0]}")
-    if is_self and admin_fields & {"role", "status"}:
-        raise Forbidden("you cannot change your own role or status", field="/body/role")
-    _check_permissions(actor, changes.get("permissions"))
-    new_password = changes.pop("password", None)
-    current = changes.pop("current_password", None)
-    if "phone" in changes and changes["phone"]:
-        changes["phone"] = phones.to_e164(changes["phone"], tenant, "/body/phone")
+    admin_fields = [f for f in ADMIN_FIELDS if f in changes]
+    if admin_fields and not scope.holds("users:write"):
+        raise Forbidden(f"you cannot change {admin_fields[0]}", field=f"/body/{admin_fields[0]}")
+    if user_id == scope.actor.user_id and ("role" in changes or "status" in changes):
+        raise Forbidden("you cannot change your own role or status", field="/body/role" if "role" in changes
+                        else "/body/status")
+    _check_role(scope, changes.get("role"))
+    _check_permissions(scope, changes.get("permissions"))
+    new_password, current = changes.pop("password", None), changes.pop("current_password", None)
+    if changes.get("phone"):
+        changes["phone"] = _phone(changes["phone"], scope.tenant)
+    token = None
     if changes.get("email"):
         changes["email"] = changes["email"].strip().lower()
-        changes["email_verified"] = False
 
     def check(user: store.User) -> None:
-        visible(actor, user)
-        _check_role_change(actor, user, changes.get("role"))
+        scope.require("users:write", user, "user")
+        _check_role(scope, user.role, "/path/id")
         if new_password is not None:
-            _check_password_change(actor, user, current)
+            _check_password_change(scope, user, current)
+        nonlocal token
+        if changes.get("email") and changes["email"] != user.email:
+            token, changes["email_verification_token"] = account.new_token(user)
+            changes["email_verified"] = False
 
     if new_password is not None:
         from shared.security.passwords import hash_password
 
         changes["password_hash"] = hash_password(new_password)
-    user = store.update(tenant, user_id, changes, actor=actor, operation="updateUser",
+    user = store.update(scope.tenant, user_id, changes, actor=scope.actor, operation="updateUser",
                         expected_version=expected_version, check=check)
+    if token is not None:
+        account.send_verification(user, token)
     return user.public()
 
 
-def _check_password_change(actor: Actor, user: store.User, current: str | None) -> None:
+def _check_password_change(scope: Scope, user: store.User, current: str | None) -> None:
     from shared.security.passwords import verify_password
 
-    if user.id == actor.user_id and not verify_password(user.password_hash, current or ""):
+    if user.id == scope.actor.user_id and not verify_password(user.password_hash, current or ""):
         raise ValidationFailed("current_password is wrong", field="/body/current_password")
 
 
-def delete_user(actor: Actor, user_id: str, client_id: str | None = None, expected_version: int | None = None) -> None:
+def delete_user(scope: Scope, user_id: str, expected_version: int | None = None) -> None:
     """deleteUser: soft delete; the email is free again; their tokens stop at the authorizer."""
-    if user_id == actor.user_id:
+    if user_id == scope.actor.user_id:
         raise Conflict("you cannot delete yourself", field="/path/id")
 
     def check(user: store.User) -> None:
-        _check_role_change(actor, user, None)
+        scope.require("users:write", user, "user")
+        _check_role(scope, user.role, "/path/id")
 
-    store.soft_delete(tenant_of(actor, client_id), user_id, actor=actor, expected_version=expected_version,
-                      check=check)
-
-
-def bulk_update(actor: Actor, body) -> dict:
-    """bulkUpdateUsers: each item on its own, with its own result."""
-    from shared.api import bulk
-
-    return bulk.each(body.updates, lambda e: update_user(actor, e.id, e.changes, body.client_id))
+    store.soft_delete(scope.tenant, user_id, actor=scope.actor, operation="deleteUser",
+                      expected_version=expected_version, check=check)
 
 
-def with_role(q, role: str):
-    """getUsersByRole's path role as the list filter (400 naming /path/role when unknown)."""
-    from typing import get_args
+def bulk_update(scope: Scope, body: Any, expected_version: int | None = None) -> dict:
+    """bulkUpdateUsers: each item on its own, with its own result; an item's `version` (or else
+    the request's If-Match) must still be current."""
+    from shared.core import bulk
 
-    from shared.users.models import Role
+    return bulk.each(body.updates, lambda e: update_user(scope, e.id, e.changes, bulk.version_of(e, expected_version)))
 
-    if role not in get_args(Role):
-        raise ValidationFailed(f"role must be one of {', '.join(get_args(Role))}", field="/path/role")
-    return q.model_copy(update={"role": role})
+
+def known_role(role: str) -> str:
+    """getUsersByRole's path role (400 naming /path/role when unknown)."""
+    if role not in rights.ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(rights.ROLES)}", field="/path/role")
+    return role

@@ -2,10 +2,15 @@
 
 Tenant users live under `T#<client_id>#USER#<id>`; super_admins (no tenant) under `P#USER#<id>`.
 Emails are unique platform-wide through a `P#EMAIL#<lower email>` claim written in the same
-transaction as the user, which is also how login finds a user by email.
+transaction as the user, which is also how login finds a user by email. Login bookkeeping
+(last_login, login_count, failed_login_attempts) is a small item of its own beside the profile
+(same PK, SK `LOGIN`), so a login never moves the profile's version (an admin's ETag stays valid);
+a get reads both with one Query.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -15,15 +20,32 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
-from shared import audit, clock
-from shared import mutation as mutate
-from shared.db import claims, query
+from shared import clock
+from shared.db import claims
 from shared.db.table import Item, platform_key, tenant_key
 from shared.db.tx import Tx
+from shared.entity import Entity, EntityStore, Unique
 from shared.errors import NotFound
 
+LOGIN_FIELDS = ("last_login", "login_count", "failed_login_attempts")
 
-class User(Item, discriminator="USER"):
+
+def scope(client_id: str | None, *parts: str) -> str:
+    return tenant_key(client_id, *parts) if client_id else platform_key(*parts)
+
+
+def email_key(email: str) -> str:
+    return platform_key("EMAIL", email.strip().lower())
+
+
+def user_key(client_id: str | None, user_id: str) -> str:
+    return scope(client_id, "USER", user_id)
+
+
+class User(Entity, discriminator="USER"):
+    what, resource = "user", "users"
+    unique = (Unique("email", lambda email, user: email_key(email)),)
+
     id = UnicodeAttribute()
     client_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute()
@@ -39,9 +61,6 @@ class User(Item, discriminator="USER"):
     language = UnicodeAttribute(null=True)
     preferences = JSONAttribute(null=True)
     permissions = ListAttribute(of=UnicodeAttribute, null=True)
-    last_login = NumberAttribute(null=True)
-    login_count = NumberAttribute(null=True)
-    failed_login_attempts = NumberAttribute(null=True)
     password_reset_token = UnicodeAttribute(null=True)
     password_reset_expires = NumberAttribute(null=True)
     email_verified = BooleanAttribute(null=True)
@@ -50,77 +69,101 @@ class User(Item, discriminator="USER"):
     two_factor_secret = UnicodeAttribute(null=True)  # KMS envelope-encrypted
     two_factor_last_step = NumberAttribute(null=True)  # last TOTP time step accepted (no replay)
     two_factor_pending = UnicodeAttribute(null=True)  # envelope-encrypted secret awaiting confirmTwoFactor
-    deleted_at = NumberAttribute(null=True)
-    created_at = NumberAttribute()
-    updated_at = NumberAttribute()
-
-    def keys(self):
-        scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
-        created = f"{self.created_at:015d}#{self.id}"
-        return {"PK": scope("USER", self.id), "SK": "USER", "GSI1PK": scope("USERS"), "GSI1SK": created,
-                "GSI2PK": scope("USERS", "ROLE", self.role), "GSI2SK": created}
 
     hidden = frozenset({"password_hash", "password_reset_token", "email_verification_token",
                         "two_factor_secret", "two_factor_last_step", "two_factor_pending"})
 
+    login: Login | None = None  # the bookkeeping item, when read with the user
 
-def email_key(email: str) -> str:
-    return platform_key("EMAIL", email.strip().lower())
+    @classmethod
+    def key(cls, tenant: str | None, item_id: str) -> tuple[str, str]:
+        return user_key(tenant, item_id), "USER"
+
+    def keys(self):
+        created = f"{self.created_at:015d}#{self.id}"
+        return {"PK": user_key(self.client_id, self.id), "SK": "USER",
+                "GSI1PK": self.listing(scope(self.client_id, "USERS")), "GSI1SK": created,
+                "GSI2PK": None if self.deleted_at else scope(self.client_id, "USERS", "ROLE", self.role),
+                "GSI2SK": None if self.deleted_at else created}
+
+    @property
+    def owner_id(self) -> str:
+        return self.id
+
+    def public(self) -> dict:
+        out = super().public()
+        if self.login is not None:
+            out.update({k: getattr(self.login, k) for k in LOGIN_FIELDS if getattr(self.login, k) is not None})
+        return out
 
 
-def user_key(client_id: str | None, user_id: str) -> str:
-    return tenant_key(client_id, "USER", user_id) if client_id else platform_key("USER", user_id)
+class Login(Item, discriminator="USER_LOGIN"):
+    """A user's login bookkeeping (`updateLastLogin`): written by every login, never by a profile change."""
+
+    user_id = UnicodeAttribute()
+    client_id = UnicodeAttribute(null=True)
+    last_login = NumberAttribute(null=True)
+    login_count = NumberAttribute(null=True)
+    failed_login_attempts = NumberAttribute(null=True)
+
+    def keys(self):
+        return {"PK": user_key(self.client_id, self.user_id), "SK": "LOGIN"}
 
 
-def scope(client_id: str | None, *parts: str) -> str:
-    return tenant_key(client_id, *parts) if client_id else platform_key(*parts)
+users = EntityStore(User)
+batch_get, create, update = users.batch_get, users.create, users.update
 
 
 def get(client_id: str | None, user_id: str, include_deleted: bool = False) -> User:
-    try:
-        user = User.get(user_key(client_id, user_id), "USER")
-    except User.DoesNotExist:
-        raise NotFound("user not found") from None
-    if user.deleted_at and not include_deleted:
+    """The user with its login bookkeeping: one Query of the user's partition."""
+    found = {i.SK: i for i in Item.query(user_key(client_id, user_id))}
+    user = found.get("USER")
+    if not isinstance(user, User) or (user.deleted_at and not include_deleted):
         raise NotFound("user not found")
+    login = found.get("LOGIN")
+    user.login = login if isinstance(login, Login) else None
     return user
+
+
+def with_logins(listed: list[User]) -> list[User]:
+    """Users of a list with their login bookkeeping: one BatchGetItem per 100."""
+    if listed:
+        found = {i.user_id: i for i in Login.batch_get([(u.PK, "LOGIN") for u in listed])}
+        for u in listed:
+            u.login = found.get(u.id)
+    return listed
 
 
 def list_users(client_id: str | None, *, role: str | None, status: str | None, include_deleted: bool,
                limit: int, cursor: str | None) -> tuple[list[User], dict | None]:
-    """Newest first; by role through GSI2, by status filtered within the read budget."""
+    """Newest first; by role through GSI2, by status filtered within the read budget. Deleted users
+    live in their own GSI1 partition, read only for `include_deleted`."""
     def keep(u: User) -> bool:
-        return (include_deleted or not u.deleted_at) and (status is None or u.status == status)
+        return status is None or u.status == status
 
+    def keep_deleted(u: User) -> bool:
+        return keep(u) and (role is None or u.role == role)
+
+    filtered = keep if status is not None else None
     if role:
-        return query.page(User, scope(client_id, "USERS", "ROLE", role), index="GSI2", limit=limit,
-                          cursor=cursor, newest_first=True, keep=keep)
-    return query.page(User, scope(client_id, "USERS"), index="GSI1", limit=limit, cursor=cursor,
-                      newest_first=True, keep=keep)
+        found, last = users.page(scope(client_id, "USERS", "ROLE", role), index="GSI2", limit=limit, cursor=cursor,
+                                 keep=filtered, include_deleted=include_deleted, deleted_keep=keep_deleted,
+                                 deleted_partition=(scope(client_id, "USERS", "DELETED"), "GSI1"))
+    else:
+        found, last = users.page(scope(client_id, "USERS"), index="GSI1", limit=limit, cursor=cursor, keep=filtered,
+                                 include_deleted=include_deleted)
+    return with_logins(found), last
 
 
-def update(client_id: str | None, user_id: str, changes: dict, *, actor, operation: str,
-           expected_version: int | None = None, check=None) -> User:
-    """Change fields; a new email moves its platform-wide claim in the same transaction."""
-    def move_email_claim(tx: Tx, user: User, changed: dict) -> None:
-        if "email" in changed and email_key(changed["email"]) != email_key(user.email):
-            claims.release(tx, email_key(user.email))
-            claims.claim(tx, email_key(changed["email"]), user, field="/body/email", client_id=user.client_id)
+def soft_delete(client_id: str | None, user_id: str, *, actor: Any, operation: str | None = None,
+                expected_version: int | None = None, check=None) -> User:
+    """deleteUser: gone from gets and lists, the email free again, the login bookkeeping removed
+    (the active-users counter follows it)."""
+    def drop_login(tx: Tx, user: User, changed: dict) -> None:
+        tx.delete(Login(user_id=user.id, client_id=user.client_id).derive_keys())
 
-    return mutate.update(User, user_key(client_id, user_id), "USER", changes, actor=actor, what="user",
-                         operation=operation, expected_version=expected_version, check=check,
-                         extra=move_email_claim)
-
-
-def soft_delete(client_id: str | None, user_id: str, *, actor, expected_version: int | None = None,
-                check=None) -> User:
-    """deleteUser: hidden from lists and gets, its email released for reuse."""
-    def release_email(tx: Tx, user: User, changed: dict) -> None:
-        claims.release(tx, email_key(user.email))
-
-    return mutate.update(User, user_key(client_id, user_id), "USER", {"deleted_at": clock.now_ms()},
-                         actor=actor, what="user", operation="deleteUser", expected_version=expected_version,
-                         check=check, extra=release_email)
+    return users.soft_delete(client_id, user_id, actor=actor, operation=operation, expected_version=expected_version,
+                             check=check, extra=drop_login)
 
 
 def find_by_email(email: str) -> User | None:
@@ -129,40 +172,39 @@ def find_by_email(email: str) -> User | None:
     if claim is None:
         return None
     try:
-        user = User.get(claim.owner_pk, claim.owner_sk)
-    except User.DoesNotExist:
+        return get(*_tenant_and_id(claim.owner_pk))
+    except NotFound:
         return None
-    return None if user.deleted_at else user
 
 
-def create(user: User, actor=None) -> User:
-    """Write a new user with its email claim and audit entry, all or nothing."""
-    now = clock.now_ms()
-    user.created_at = user.created_at or now
-    user.updated_at = now
-    user.version = 1
-    tx = Tx()
-    tx.put(user, condition=User.PK.does_not_exist())
-    claims.claim(tx, email_key(user.email), user, field="/body/email", client_id=user.client_id)
-    audit.record(tx, actor, "user", user.id, "createUser", None, user.public(), client_id=user.client_id)
-    tx.commit()
-    return user
+def _tenant_and_id(pk: str) -> tuple[str | None, str]:
+    parts = pk.split("#")  # T#<client>#USER#<id> or P#USER#<id>
+    return (parts[1] if parts[0] == "T" else None), parts[-1]
 
 
 def write(user: User, actions: list, condition=None) -> None:
-    """A bookkeeping write (login, tokens, two-factor). It bumps `version` too: the stream
+    """A bookkeeping write of the profile (tokens, two-factor). It bumps `version` too: the stream
     projections order changes by version, so every change of a user must move it."""
     user.update(actions=[*actions, User.version.add(1)], condition=condition)
 
 
+def _login_write(user: User, actions: list) -> None:
+    login = Login(user_id=user.id, client_id=user.client_id).derive_keys()
+    login.update(actions=[Login.entity.set(Login), Login.user_id.set(user.id),
+                          *([Login.client_id.set(user.client_id)] if user.client_id else []),
+                          *actions, Login.version.add(1)])
+
+
 def record_login(user: User) -> None:
     """`updateLastLogin`, done inside login: last_login, login_count, failed attempts cleared."""
-    write(user, [
-        User.last_login.set(clock.now_ms()),
-        User.login_count.set((User.login_count | 0) + 1),
-        User.failed_login_attempts.set(0),
-    ])
+    _login_write(user, [Login.last_login.set(clock.now_ms()), Login.login_count.add(1),
+                        Login.failed_login_attempts.set(0)])
 
 
 def record_failed_login(user: User) -> None:
-    write(user, [User.failed_login_attempts.set((User.failed_login_attempts | 0) + 1)])
+    _login_write(user, [Login.failed_login_attempts.add(1)])
+
+
+def clear_failed_logins(user: User) -> None:
+    """A password reset starts the count again."""
+    _login_write(user, [Login.failed_login_attempts.set(0)])

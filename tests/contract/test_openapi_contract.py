@@ -47,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.api.request import ROLE_RANK
+from shared.core.rights import ROLE_RANK
 
 # The coverage phase also sends methods an operation does not declare. http.server, under the local
 # gateway, answers TRACE and QUERY itself (501, HTML), which API Gateway never would: not sent.

@@ -161,8 +161,7 @@ def _request(op: str, role: str, target: str, world) -> tuple[str, str, dict, di
         "getUserStats": ("GET", "/users/stats", q, None),
         "getUsersByRole": ("GET", "/users/by-role/user", q, None),
         "searchUsers": ("GET", "/users/search", {**q, "q": "rights"}, None),
-        "bulkUpdateUsers": ("PATCH", "/users/bulk", {}, {"client_id": tenant, "updates": [
-            {"id": uid, "changes": {"language": "it"}}]}),
+        "bulkUpdateUsers": ("PATCH", "/users/bulk", q, {"updates": [{"id": uid, "changes": {"language": "it"}}]}),
         "getUserActivity": ("GET", f"/users/{uid}/activity", q, None),
         "getUserPermissions": ("GET", f"/users/{uid}/permissions", q, None),
     }

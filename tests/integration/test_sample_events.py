@@ -33,7 +33,7 @@ EXPECTED = {
     "bulkUpdateUsers": (200, {"results", "succeeded", "failed"}),
     "getUserActivity": (200, PAGE),
     "getUserPermissions": (200, {"effective", "granted_by_role", "extra"}),
-    "enableTwoFactor": (404, PROBLEM),  # only for yourself: the sample asks for another user
+    "enableTwoFactor": (403, PROBLEM),  # only for yourself: the sample asks for another user (readable: 403)
     "confirmTwoFactor": (409, PROBLEM),  # nothing pending for the sample's caller
     "getClients": (200, PAGE),
     "getClientById": (200, {"id", "name", "status", "subscription_tier", "version"}),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from shared.api.page_query import PageQuery
+from shared.core.page_query import PageQuery
 
 
 class ActivityQuery(PageQuery):
-    model_config = ConfigDict(extra="forbid")
-
     entity_type: str | None = Field(None, min_length=1, max_length=40)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.users.models import EMAIL, PASSWORD
+from shared.users.models.user import UserOut
 
 
 class EmailBody(BaseModel):
@@ -28,3 +29,13 @@ class ResetConfirm(BaseModel):
 
 class Accepted(BaseModel):
     status: str
+
+
+class TokenPair(BaseModel):
+    """The answer of login and refreshToken: the tokens and the user, in getUserById's shape."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    user: UserOut

@@ -44,11 +44,11 @@ class BulkUserChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=40)
+    version: int | None = Field(None, ge=1, description="as If-Match: refused (412) if the user moved on")
     changes: UserPatch
 
 
 class BulkUserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    client_id: str | None = Field(None, min_length=1, max_length=40)
     updates: list[BulkUserChange] = Field(min_length=1, max_length=100)

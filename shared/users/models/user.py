@@ -1,20 +1,12 @@
-"""The user as the API shows it, and the tenant selector most user operations take."""
+"""The user as the API shows it (the one user shape: getUserById, lists, login and refresh)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from shared.users.models import Role, UserStatus
-
-
-class TenantQuery(BaseModel):
-    """super_admin names the tenant; everyone else is confined to their own."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    client_id: str | None = Field(None, min_length=1, max_length=40)
 
 
 class UserOut(BaseModel):

@@ -1,12 +1,12 @@
-"""The one list answer: `{"items": [...], "next_cursor": "..." | null}`. The query side is
-`shared.api.page_query.PageQuery` (kept apart: only list handlers should build that model)."""
+"""The one list answer: `{"items": [...], "next_cursor": "..." | null}`. The query side and the
+answer's model are `shared.core.page_query` (kept apart: only list handlers build those models)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from shared.db.cursor import encode_cursor
+from shared.core.cursor import encode_cursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

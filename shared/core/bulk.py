@@ -24,6 +24,12 @@ class BulkResults(BaseModel):
     failed: int
 
 
+def version_of(entry: Any, expected_version: int | None) -> int | None:
+    """The version an item must still be at: its own `version`, else the request's If-Match."""
+    own = getattr(entry, "version", None)
+    return own if own is not None else expected_version
+
+
 def each(entries: Iterable[Any], apply: Callable[[Any], dict]) -> dict:
     """Run `apply(entry)` for each entry (which has an `id`); an AppError becomes that item's result."""
     results = []
