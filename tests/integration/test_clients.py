@@ -167,10 +167,13 @@ def test_tenancy_another_tenants_client_is_not_found(api, sa, tenant):
     _problem(api.patch(f"/clients/{other}", token=admin, json={"notes": "x"}), 404)
     _problem(api.post(f"/clients/{other}/export", token=admin), 404)
     _problem(api.get(f"/clients/{other}/exports/01JDEMO0000000000000000000", token=admin), 404)
-    # Unknown ids for super_admin.
-    for call, path in ((api.get, "/clients/nope"), (api.delete, "/clients/nope"), (api.get, "/clients/nope/revenue")):
+    # Unknown ids for super_admin: well-formed ones are not found, anything else is no client id at all.
+    unknown = new_id()
+    for call, path in ((api.get, f"/clients/{unknown}"), (api.delete, f"/clients/{unknown}"),
+                       (api.get, f"/clients/{unknown}/revenue")):
         _problem(call(path, token=sa), 404)
-    _problem(api.post("/clients/nope/upgrade-tier", token=sa, json={"tier": "custom"}), 404)
+    _problem(api.post(f"/clients/{unknown}/upgrade-tier", token=sa, json={"tier": "custom"}), 404)
+    _problem(api.get("/clients/nope", token=sa), 400, "/path/id")
     # getClients: a one-item page of one's own client; filters still apply; include_deleted is super_admin's.
     mine = api.get("/clients", token=user).json()
     assert [c["id"] for c in mine["items"]] == [cid] and mine["next_cursor"] is None
