@@ -49,8 +49,7 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
     method, path = route.split(" ", 1)
     if public == (permission is not None):
         raise ValueError(f"{route}: declare a permission, or public=True")
-    if permission is not None and permission.split(":", 1)[0] + ":read" not in rights.CATALOGUE \
-            and permission not in rights.CATALOGUE:
+    if permission is not None and permission not in rights.CATALOGUE:
         raise ValueError(f"{route}: unknown permission {permission!r}")
     if tenant not in TENANT_MODES:
         raise ValueError(f"{route}: tenant must be one of {TENANT_MODES}")

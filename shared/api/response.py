@@ -16,7 +16,6 @@ class Response:
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-
 def http(status: int, body: Any = None, headers: dict | None = None, content_type: str = "application/json") -> dict:
     out_headers = {"content-type": content_type} if body is not None else {}
     out_headers.update(headers or {})

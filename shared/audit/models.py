@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.core.page_query import page_of
+
 
 class ActivityEntry(BaseModel):
     id: str
@@ -18,6 +20,4 @@ class ActivityEntry(BaseModel):
     changes: dict[str, Any]
 
 
-class ActivityPage(BaseModel):
-    items: list[ActivityEntry]
-    next_cursor: str | None = None
+ActivityPage = page_of(ActivityEntry, "ActivityPage")

@@ -14,12 +14,12 @@ from shared.clients import store
 from shared.clients.projections import (
     ALL_TIME,
     STATS_KEY,
-    from_micros,
-    month_of,
     revenue_key,
     usage_key,
 )
 from shared.core.actor import Scope
+from shared.core.money import from_micros
+from shared.core.months import month_of, months_ending
 from shared.db.projections import read_counter, read_counters
 
 _COUNTS = ("charges", "refund_count")
@@ -39,12 +39,7 @@ def client_stats(scope: Scope) -> dict:
 
 def last_months(n: int) -> list[str]:
     """The `n` calendar months (UTC) ending with the current one, oldest first."""
-    year, month = map(int, month_of(clock.now_ms()).split("-"))
-    out = []
-    for _ in range(n):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out[::-1]
+    return months_ending(month_of(clock.now_ms()), n)
 
 
 def _money(counter: dict[str, int]) -> dict[str, dict[str, int]]:

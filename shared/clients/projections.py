@@ -6,23 +6,19 @@ Kept by the table's stream consumer (`shared.db.projections`: exact, duplicate- 
 - `T#<id>#COUNTER#REVENUE#<yyyy-mm>` and `...#REVENUE#ALL`: completed transactions (getClientRevenue).
 - `T#<id>#COUNTER#USAGE#<yyyy-mm>`: messages and cost per channel (getClientUsage).
 
-Money in counter items is an exact integer of micros (millionths of the currency unit, as in
-`amount_micros` of ad APIs): counters are added to with DynamoDB's ADD, and an integer keeps every
-sum exact. Six decimals cover every ISO 4217 currency (at most four) and provider per-message prices
-(Twilio quotes five); the service turns micros back into `Decimal`. Months are UTC calendar months.
+Money in counter items is an exact integer of micros (`shared.core.money`); months are UTC calendar
+months (`shared.core.months`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
-
 from shared import search
+from shared.core.money import to_micros
+from shared.core.months import month_of
 from shared.db import projections
 from shared.db.table import platform_key, tenant_key
 
 STATS_KEY = platform_key("COUNTER", "CLIENTSTATS")
-MICROS = Decimal(1_000_000)
 ALL_TIME = "ALL"
 # A communication counts towards usage once the provider has taken it (bounces are billed too).
 SENT_STATUSES = frozenset({"sent", "delivered", "read", "clicked", "replied", "bounced"})
@@ -42,29 +38,10 @@ def usage_key(client_id: str, month: str) -> str:
     return tenant_key(client_id, "COUNTER", "USAGE", month)
 
 
-def month_of(epoch_ms) -> str:
-    return datetime.fromtimestamp(int(epoch_ms) / 1000, UTC).strftime("%Y-%m")
-
-
-def to_micros(amount) -> int:
-    """An amount (Decimal, int or numeric string) as an exact count of micros, never through a float."""
-    return int((Decimal(str(amount)) * MICROS).to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-def from_micros(micros: int) -> Decimal:
-    """Exact: 12_500_000 → Decimal("12.5"), 100_000_000 → Decimal("100")."""
-    amount = Decimal(micros).scaleb(-6).normalize()
-    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
-
-
 @projections.counter("CLIENT", "client-stats")
 def client_stats(client: dict) -> projections.Contribution:
-    if client.get("deleted_at"):
-        return {}
-    fields = {"total": 1, f"status_{client['status']}": 1, f"tier_{client['subscription_tier']}": 1}
-    if client.get("company_size"):
-        fields[f"size_{client['company_size']}"] = 1
-    return {STATS_KEY: fields}
+    """One per live client: total, its status, its tier, its company size."""
+    return projections.tally(client, STATS_KEY, {"status": "status", "subscription_tier": "tier", "company_size": "size"})
 
 
 @projections.search_index("CLIENT", "client-search")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from shared.errors import AppError
 
@@ -16,6 +16,22 @@ class BulkResult(BaseModel):
     status: int
     version: int | None = None
     error: dict | None = None
+
+
+MAX_ITEMS = 100
+
+
+def bulk_of(patch: type[BaseModel], noun: str) -> type[BaseModel]:
+    """The body of a bulk update of `patch`es: `{"updates": [{"id", "version"?, "changes"}]}`, 1..100."""
+    title = noun.capitalize()
+    strict = ConfigDict(extra="forbid")
+    change = create_model(f"Bulk{title}Change", __config__=strict, __module__=patch.__module__,
+                          id=(str, Field(min_length=1, max_length=40)),
+                          version=(int | None, Field(None, ge=1, description=f"as If-Match: refused (412) if the "
+                                                                             f"{noun} moved on")),
+                          changes=(patch, ...))
+    return create_model(f"Bulk{title}Update", __config__=strict, __module__=patch.__module__,
+                        updates=(list[change], Field(min_length=1, max_length=MAX_ITEMS)))  # type: ignore[valid-type]
 
 
 class BulkResults(BaseModel):

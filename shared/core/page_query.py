@@ -21,8 +21,8 @@ class DeletedPageQuery(PageQuery):
     include_deleted: bool = False
 
 
-def page_of(item: type[BaseModel]) -> type[BaseModel]:
+def page_of(item: type[BaseModel], name: str | None = None) -> type[BaseModel]:
     """The answer model of a list of `item`s: `UserOut` → `UserPage` {items, next_cursor}."""
-    name = item.__name__.removesuffix("Out") + "Page"
+    name = name or item.__name__.removesuffix("Out") + "Page"
     return create_model(name, __module__=item.__module__, items=(list[item], ...),  # type: ignore[valid-type]
                         next_cursor=(str | None, None))

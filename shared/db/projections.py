@@ -46,6 +46,17 @@ def search_index(entity: str, name: str):
     return wrap
 
 
+def tally(image: dict, counter_key: str, categories: dict[str, str], flags: tuple[str, ...] = ()) -> Contribution:
+    """What one live item adds to a stats counter: `total`, one `<prefix>_<value>` per categorical
+    field present (categories: attribute → prefix), and each true flag. Deleted items add nothing."""
+    if image.get("deleted_at"):
+        return {}
+    fields = {"total": 1}
+    fields.update({f"{prefix}_{image[name]}": 1 for name, prefix in categories.items() if image.get(name)})
+    fields.update({flag: 1 for flag in flags if image.get(flag)})
+    return {counter_key: fields}
+
+
 def registered(entity: str) -> list[tuple[str, str, Callable]]:
     return _registry.get(entity, [])
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from shared import search
+from shared.core.months import month_of
 from shared.db import projections
 from shared.users.store import scope
 
@@ -15,21 +14,11 @@ def stats_key(client_id: str | None) -> str:
     return scope(client_id, "COUNTER", STATS)
 
 
-def month_of(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m")
-
-
 @projections.counter("USER", "user-stats")
 def user_stats(user: dict) -> projections.Contribution:
     """One per live user: total, its status, its role, verified, 2FA."""
-    if user.get("deleted_at"):
-        return {}
-    fields = {"total": 1, f"status_{user['status']}": 1, f"role_{user['role']}": 1}
-    if user.get("email_verified"):
-        fields["email_verified"] = 1
-    if user.get("two_factor_enabled"):
-        fields["two_factor_enabled"] = 1
-    return {stats_key(user.get("client_id")): fields}
+    return projections.tally(user, stats_key(user.get("client_id")), {"status": "status", "role": "role"},
+                             flags=("email_verified", "two_factor_enabled"))
 
 
 @projections.counter("USER_LOGIN", "user-logins")

@@ -8,12 +8,13 @@ from __future__ import annotations
 from shared import audit, clock
 from shared.core import rights
 from shared.core.actor import Scope
+from shared.core.months import month_of
 from shared.core.paging import page
 from shared.db import query
 from shared.db.projections import read_counter
 from shared.errors import ValidationFailed
 from shared.users import store
-from shared.users.projections import month_of, stats_key, token_partition
+from shared.users.projections import stats_key, token_partition
 from shared.users.service import readable
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clients.models import ClientStatus, CompanySize, Epoch, Money, Tier
+from shared.core.bulk import bulk_of
 from shared.formats import EMAIL_PATTERN
 
 
@@ -54,15 +55,4 @@ class TierBody(BaseModel):
     tier: Tier
 
 
-class BulkClientChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=40)
-    version: int | None = Field(None, ge=1, description="as If-Match: refused (412) if the client moved on")
-    changes: ClientPatch
-
-
-class BulkClientUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    updates: list[BulkClientChange] = Field(min_length=1, max_length=100)
+BulkClientUpdate = bulk_of(ClientPatch, "client")

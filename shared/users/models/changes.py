@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.core.bulk import bulk_of
 from shared.users.models import EMAIL, PASSWORD, Name, Role, UserStatus
 
 
@@ -40,15 +41,4 @@ class UserPatch(_Profile):
     current_password: str | None = Field(None, max_length=256, description="required to change your own password")
 
 
-class BulkUserChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=40)
-    version: int | None = Field(None, ge=1, description="as If-Match: refused (412) if the user moved on")
-    changes: UserPatch
-
-
-class BulkUserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    updates: list[BulkUserChange] = Field(min_length=1, max_length=100)
+BulkUserUpdate = bulk_of(UserPatch, "user")
