@@ -8,7 +8,7 @@ concurrent PATCHes of different fields both land.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from shared import audit, clock
 from shared.db.table import Item
@@ -16,9 +16,10 @@ from shared.db.tx import Tx
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, VersionConflict
 
 _ATTEMPTS = 6
+T = TypeVar("T", bound=Item)
 
 
-def load(model: type[Item], pk: str, sk: str, what: str) -> Item:
+def load(model: type[T], pk: str, sk: str, what: str) -> T:
     try:
         item = model.get(pk, sk)
     except model.DoesNotExist:
@@ -28,9 +29,9 @@ def load(model: type[Item], pk: str, sk: str, what: str) -> Item:
     return item
 
 
-def update(model: type[Item], pk: str, sk: str, changes: dict[str, Any], *, actor, what: str, operation: str,
-           expected_version: int | None = None, check: Callable[[Item], None] | None = None,
-           extra: Callable[[Tx, Item, dict], None] | None = None) -> Item:
+def update(model: type[T], pk: str, sk: str, changes: dict[str, Any], *, actor: Any, what: str, operation: str,
+           expected_version: int | None = None, check: Callable[[T], None] | None = None,
+           extra: Callable[[Tx, T, dict], None] | None = None) -> T:
     """Apply `changes` (attribute → new value, None removes) to the item at pk/sk.
 
     `check(item)` may refuse (raise) after the read; `extra(tx, item, changed)` adds operations to
@@ -56,11 +57,12 @@ def update(model: type[Item], pk: str, sk: str, changes: dict[str, Any], *, acto
     raise Conflict(f"{what} is being changed by others; try again")
 
 
-def _write(model, item: Item, changed: dict, actor, what: str, operation: str, extra) -> Item:
+def _write(model: type[T], item: Any, changed: dict, actor: Any, what: str, operation: str, extra: Any) -> T:
     before, old_keys = item.public(), item.keys()
     now = clock.now_ms()
     actions = [getattr(model, k).set(v) if v is not None else getattr(model, k).remove() for k, v in changed.items()]
-    actions += [model.version.set(item.version + 1), model.updated_at.set(now)]
+    entity: Any = model  # every entity has updated_at; the base Item does not declare it
+    actions += [entity.version.set(item.version + 1), entity.updated_at.set(now)]
     extra_tx = Tx()  # built from the item as it was read (e.g. the claim of the old email is released)
     if extra:
         extra(extra_tx, item, changed)

@@ -63,7 +63,8 @@ def client_revenue(scope: Scope, client_id: str, months: int) -> dict:
     store.get(client_id)
     wanted = last_months(months)
     counters = read_counters([revenue_key(client_id, m) for m in wanted] + [revenue_key(client_id, ALL_TIME)])
-    rows, totals = [], {}
+    rows: list[dict] = []
+    totals: dict[str, dict[str, int]] = {}
     for month in wanted:
         sums = _money(counters[revenue_key(client_id, month)])
         rows.append({"month": month, "by_currency": _render(sums)})

@@ -65,7 +65,7 @@ def list_clients(scope: Scope, q, tier: str | None = None) -> dict:
     include_deleted = store.clients.deleted_allowed(scope, q.include_deleted)
     tier = tier or q.tier
     if not scope.holds("tenants:read"):
-        client = store.get(scope.actor.tenant)
+        client = store.get(scope.tenant or "")  # everyone but a super_admin has a tenant
         wanted = q.status in (None, client.status) and tier in (None, client.subscription_tier)
         return page([client] if wanted else [], None, lambda c: c.public())
     items, last = store.list_clients(status=q.status, tier=tier, include_deleted=include_deleted,

@@ -86,7 +86,7 @@ def merged_page(model: type[Item], sources: list[Source], *, limit: int = 50, cu
     listing), merged in that order: one query per source still open, and a cursor holding each
     source's position, so no item is skipped or repeated."""
     positions = _positions(cursor, sources)
-    reads = []
+    reads: list[tuple[list, dict | None]] = []
     for source, position in zip(sources, positions, strict=True):
         if position == DONE:
             reads.append(([], None))

@@ -40,7 +40,7 @@ from unittest import mock
 SIZES, QUICK_SIZES = (1000, 20000), (200, 2000)
 USERS_PER_CLIENT = 20
 LIMIT = 50
-PAGE_BOUND = 2 * LIMIT + 5  # the page, the items it names, and a few reads of context
+PAGE_BOUND = 3 * LIMIT + 5  # the page, the items it names, their login bookkeeping, a few reads of context
 SEARCH = "ma"  # a prefix of 6 of the first names and 20 of the last names: about 1 user in 5
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -204,12 +204,11 @@ class _CollectingTx:
 
 @contextmanager
 def _through(sink: Sink):
-    from shared.clients import store as clients
+    from shared import entity
     from shared.users import projections as _users  # noqa: F401 - idem
-    from shared.users import store as users
 
     tx = lambda: _CollectingTx(sink)  # noqa: E731
-    with mock.patch.object(users, "Tx", tx), mock.patch.object(clients, "Tx", tx):
+    with mock.patch.object(entity, "Tx", tx):  # the generic store writes every entity
         yield
 
 
@@ -235,20 +234,21 @@ def moto_table(runtime):
 def make_users(n: int, tenant: str, rng: random.Random, now: int) -> Iterator:
     from shared import search
     from shared.ids import new_id
-    from shared.users.store import User
+    from shared.users.store import Login, User
 
     for i in range(n):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         logged_in = rng.random() < 0.6
-        yield User(
+        user = User(
             id=new_id(), client_id=tenant, email=f"{search.fold(first)}.{last.lower()}.{i}@{rng.choice(DOMAINS)}",
             role=rng.choices(("user", "manager", "admin"), (85, 12, 3))[0],
             status=rng.choices(("active", "inactive", "suspended", "pending"), (80, 10, 5, 5))[0],
             first_name=first, last_name=last, full_name=f"{first} {last}", email_verified=rng.random() < 0.7,
             two_factor_enabled=False, timezone="America/New_York", language="en", permissions=[],
-            created_at=now - (n - i) * 60_000,  # one a minute, the newest last
-            last_login=now - rng.randrange(90 * DAY_MS) if logged_in else None,
-            login_count=rng.randint(1, 200) if logged_in else 0)
+            created_at=now - (n - i) * 60_000)  # one a minute, the newest last
+        login = Login(user_id=user.id, client_id=tenant, last_login=now - rng.randrange(90 * DAY_MS),
+                      login_count=rng.randint(1, 200), failed_login_attempts=0) if logged_in else None
+        yield user, login
 
 
 def make_clients(n: int, creator: str, rng: random.Random, now: int) -> Iterator:
@@ -322,8 +322,10 @@ def load(runtime, tenant: str, creator: str, n: int) -> Loaded:
     project_seeded(table)
     rng, now, sink = random.Random(n), clock.now_ms(), Sink(table)
     with _stream_paused(table), _through(sink):
-        for user in make_users(n, tenant, rng, now):
+        for user, login in make_users(n, tenant, rng, now):
             users.create(user)
+            if login is not None:  # the login bookkeeping, as login writes it
+                sink.put(login.serialize())
         for client in make_clients(n // USERS_PER_CLIENT, creator, rng, now):
             clients.create(client)
     add_counters(sink.sums)

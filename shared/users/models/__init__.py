@@ -3,7 +3,7 @@ uses (each costs cold start). This package file holds only the field types they 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,6 @@ from shared.formats import EMAIL_PATTERN
 
 Role = Literal["admin", "manager", "user", "super_admin"]
 UserStatus = Literal["active", "inactive", "suspended", "pending"]
-EMAIL = {"min_length": 3, "max_length": 254, "pattern": EMAIL_PATTERN}
-PASSWORD = {"min_length": 10, "max_length": 256}
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
+Password = Annotated[str, Field(min_length=10, max_length=256)]
 Name = Field(None, min_length=1, max_length=100)

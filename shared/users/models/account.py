@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.users.models import EMAIL, PASSWORD
+from shared.users.models import Email, Password
 from shared.users.models.user import UserOut
 
 
 class EmailBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(**EMAIL)
+    email: Email
 
 
 class TokenBody(BaseModel):
@@ -24,7 +24,7 @@ class ResetConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=10, max_length=512)
-    new_password: str = Field(**PASSWORD)
+    new_password: Password
 
 
 class Accepted(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.core.bulk import bulk_of
-from shared.users.models import EMAIL, PASSWORD, Name, Role, UserStatus
+from shared.users.models import Email, Name, Password, Role, UserStatus
 
 
 class _Profile(BaseModel):
@@ -24,8 +24,8 @@ class _Profile(BaseModel):
 
 
 class UserCreate(_Profile):
-    email: str = Field(**EMAIL)
-    password: str | None = Field(None, **PASSWORD, description="omit to let the user set one by reset")
+    email: Email
+    password: Password | None = Field(None, description="omit to let the user set one by reset")
     role: Role
     status: UserStatus = "active"
     permissions: list[str] | None = Field(None, max_length=100)
@@ -33,11 +33,11 @@ class UserCreate(_Profile):
 
 
 class UserPatch(_Profile):
-    email: str | None = Field(None, **EMAIL)
+    email: Email | None = None
     role: Role | None = None
     status: UserStatus | None = None
     permissions: list[str] | None = Field(None, max_length=100)
-    password: str | None = Field(None, **PASSWORD)
+    password: Password | None = None
     current_password: str | None = Field(None, max_length=256, description="required to change your own password")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.core.page_query import DeletedPageQuery, PageQuery, page_of
-from shared.users.models import EMAIL, Role, UserStatus
+from shared.users.models import Email, Role, UserStatus
 from shared.users.models.user import UserOut
 
 
@@ -21,7 +21,7 @@ class UserSearchQuery(PageQuery):
 class EmailQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(**EMAIL)
+    email: Email
 
 
 UserPage = page_of(UserOut)
