@@ -151,7 +151,7 @@ def _scope(spec: FunctionSpec, actor: Actor, named: str | None, path: dict, data
             raise ValidationFailed("client_id in the body and the query differ", field="/body/client_id")
         if named is None and in_body is not None:
             named, where = in_body, "/body/client_id"
-    if not actor.is_super_admin:
+    if not rights.holds(actor, rights.ACROSS_TENANTS):
         if named is not None and named != actor.tenant:
             raise NotFound("client not found")
         return Scope(actor, actor.tenant)

@@ -21,10 +21,6 @@ class Actor:
     def __repr__(self) -> str:
         return f"Actor({self.user_id!r}, {self.role!r}, {self.tenant!r})"
 
-    @property
-    def is_super_admin(self) -> bool:
-        return self.role == "super_admin"
-
     @classmethod
     def from_authorizer(cls, context: dict) -> Actor:
         perms = context.get("permissions") or ""

@@ -87,6 +87,10 @@ def unknown(names: list[str]) -> list[int]:
     return [i for i, name in enumerate(names) if name not in CATALOGUE]
 
 
+ACROSS_TENANTS = "tenants:read"
+"""Who may name a tenant other than their own (the platform directory: super_admin)."""
+
+
 def holds(actor: Any, permission: str) -> bool:
     """The actor may do `permission` to any item of its tenant."""
     return actor.role == "super_admin" or _covers(actor.grants, permission)

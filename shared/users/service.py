@@ -38,7 +38,7 @@ def get_user_by_email(scope: Scope, email: str) -> dict:
     """getUserByEmail: emails are unique platform-wide; another tenant's user is not found
     (a super_admin naming no tenant looks platform-wide)."""
     user = store.find_by_email(email)
-    platform_wide = scope.actor.is_super_admin and scope.tenant is None
+    platform_wide = scope.holds(rights.ACROSS_TENANTS) and scope.tenant is None
     if user is None or (user.client_id != scope.tenant and not platform_wide):
         raise NotFound("user not found")
     return readable(scope, user).public()
