@@ -1,7 +1,9 @@
 """Stream projections: counters (and other derived items) kept exact from the table's stream.
 
-A domain registers, per entity, a function `contribution(image) -> {counter_key: {field: n}}`
-saying what one item adds to which counter items. For each stream record the consumer compares
+A domain declares, per entity, a function `contribution(image) -> {counter_key: {field: n}}`
+saying what one item adds to which counter items, in its own `shared/<domain>/projections.py`;
+those modules are found and imported at first use (`shared.db.discovery`), so neither the stream
+handler nor this module lists the domains. For each stream record the consumer compares
 the item's new contribution with the one recorded for it (a marker item) and applies only the
 difference, in one transaction with the marker. The marker carries the record's position
 (version, with a removal after the same version), so a duplicated or out-of-order record changes
@@ -57,7 +59,17 @@ def tally(image: dict, counter_key: str, categories: dict[str, str], flags: tupl
     return {counter_key: fields}
 
 
+_discovered = False
+
+
 def registered(entity: str) -> list[tuple[str, str, Callable]]:
+    """The projections declared for `entity`, every domain's declarations loaded on the first call."""
+    global _discovered
+    if not _discovered:
+        from shared.db.discovery import domain_modules
+
+        domain_modules("projections")  # each module registers its projections as it is imported
+        _discovered = True
     return _registry.get(entity, [])
 
 

@@ -205,7 +205,6 @@ class _CollectingTx:
 @contextmanager
 def _through(sink: Sink):
     from shared import entity
-    from shared.users import projections as _users  # noqa: F401 - idem
 
     tx = lambda: _CollectingTx(sink)  # noqa: E731
     with mock.patch.object(entity, "Tx", tx):  # the generic store writes every entity
@@ -313,7 +312,6 @@ class Loaded:
 
 def load(runtime, tenant: str, creator: str, n: int) -> Loaded:
     from shared import clock
-    from shared.clients import projections as _clients  # noqa: F401 - registers what the stream consumer projects
     from shared.clients import store as clients
     from shared.users import store as users
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from collections import Counter as Tally
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from moto import mock_aws
 
 from shared.db import projections
 from shared.local.template import load
-from shared.users import projections as user_projections  # noqa: F401 - registers the user counters
 from shared.users import store
 
 # mock_aws resets moto's process-wide state: run apart from the local runtime (see pyproject.toml).
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.isolated
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"  # see tests/local/test_moto_txn.py
 TENANT = "01JTENANT000000000000000000"
+USER_STATS = f"T#{TENANT}#COUNTER#USERSTATS"  # as ACCESS_PATTERNS.md names it; no projection code imported here
 
 op = st.one_of(
     st.tuples(st.just("create"), st.sampled_from(["admin", "manager", "user"]), st.sampled_from(["active", "pending"])),
@@ -116,7 +117,7 @@ def test_counters_equal_a_recount_whatever_the_delivery(ops, seed):
     rng.shuffle(delivery)  # and out of order
     for record in delivery:
         assert projections.process_batch([record]) == {"batchItemFailures": []}
-    counted = {k: v for k, v in projections.read_counter(user_projections.stats_key(TENANT)).items()
+    counted = {k: v for k, v in projections.read_counter(USER_STATS).items()
                if v and not k.startswith("active_") and k != "two_factor_enabled"}
     assert counted == {k: v for k, v in _recount().items() if v}
 
@@ -129,6 +130,37 @@ def test_a_record_older_than_the_applied_one_changes_nothing():
     insert, modify = [r for r in _stream_records() if r["dynamodb"]["Keys"]["SK"]["S"] == "USER"]
     projections.process_batch([modify])
     projections.process_batch([insert])  # late: must not count the user as active again
-    counts = projections.read_counter(user_projections.stats_key(TENANT))
+    counts = projections.read_counter(USER_STATS)
     assert counts.get("status_suspended") == 1 and counts.get("status_active", 0) == 0
     assert os.environ["TABLE_NAME"] == "projection-test"
+
+
+@pytest.fixture
+def gadgets_domain(monkeypatch):
+    """A domain no code lists, on `shared`'s path for one test (and gone from the registry after it)."""
+    import shared
+
+    monkeypatch.setattr(shared, "__path__", [*shared.__path__, str(ROOT / "tests" / "fixtures" / "domains")])
+    monkeypatch.setattr(projections, "_registry", {k: list(v) for k, v in projections._registry.items()})
+    monkeypatch.setattr(projections, "_discovered", False)
+    yield
+    for name in [m for m in sys.modules if m == "shared.gadgets" or m.startswith("shared.gadgets.")]:
+        del sys.modules[name]
+
+
+def test_a_domains_projection_is_discovered_without_being_listed(gadgets_domain):
+    from boto3.dynamodb.types import TypeSerializer
+
+    image = {"PK": f"T#{TENANT}#GADGET#g1", "SK": "GADGET", "entity": "FIXTURE_GADGET", "id": "g1",
+             "client_id": TENANT, "colour": "teal", "version": 1}
+    record = {"eventName": "INSERT", "dynamodb": {
+        "NewImage": {k: TypeSerializer().serialize(v) for k, v in image.items()}, "SequenceNumber": "1"}}
+    assert projections.process_batch([record]) == {"batchItemFailures": []}
+    assert projections.read_counter(f"T#{TENANT}#COUNTER#GADGETS") == {"total": 1, "colour_teal": 1}
+    # The domains the product has are found the same way: a user written here is counted too.
+    from shared.ids import new_id
+
+    store.create(store.User(id=new_id(), client_id=TENANT, email="d@p.test", role="user", status="active"))
+    written = [r for r in _stream_records() if r["dynamodb"]["Keys"]["SK"]["S"] == "USER"]
+    assert projections.process_batch(written) == {"batchItemFailures": []}
+    assert projections.read_counter(USER_STATS)["total"] == 1

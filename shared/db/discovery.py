@@ -1,0 +1,31 @@
+"""What each domain declares by convention, found without a list: `shared.<domain>.<convention>`.
+
+A domain says what it projects from the table's stream in `shared/<domain>/projections.py` and what
+it adds to a tenant's export in `shared/<domain>/export_sources.py`. The code that needs those
+declarations imports every such module at first use, so a new domain or entity edits no list
+elsewhere. Subpackages are looked through on the file system: one without the module is not imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from types import ModuleType
+
+
+def domain_modules(convention: str, package: str = "shared") -> list[ModuleType]:
+    """Import `<package>.<sub>.<convention>` for every subpackage `<sub>` that has it, in name order.
+
+    The order is stable from one invocation to the next (the export worker resumes by it). A module of
+    the mechanism itself with the convention's name (shared.db.projections) is imported like any other:
+    it is loaded already, so that costs nothing."""
+    root = importlib.import_module(package)
+    found = []
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
+        if not info.ispkg:
+            continue
+        where = os.path.join(info.module_finder.path, info.name)  # type: ignore[union-attr]
+        if any(m.name == convention for m in pkgutil.iter_modules([where])):
+            found.append(importlib.import_module(f"{package}.{info.name}.{convention}"))
+    return found
