@@ -194,15 +194,15 @@ class Pollers:
             name = props.get("Name") or fn.logical_id + event_name
             if props.get("OmitName"):
                 name = self.aws.physical(fn.logical_id + event_name)  # CloudFormation would generate one
-            payload = props.get("Input")  # SAM's Input is a JSON string; pass it as it is
+            target = {"Arn": fn.arn, "RoleArn": props.get("RoleArn") or "arn:aws:iam::123456789012:role/scheduler"}
+            if "Input" in props:  # SAM's Input is a JSON string; pass it as it is
+                payload = props["Input"]
+                target["Input"] = payload if isinstance(payload, str) else json.dumps(payload)
             optional = {k: props[k] for k in ("ScheduleExpressionTimezone", "StartDate", "EndDate", "Description",
                                               "State") if k in props}
             scheduler.create_schedule(
                 Name=name, GroupName=props.get("GroupName", "default"), ScheduleExpression=props["ScheduleExpression"],
-                FlexibleTimeWindow=props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
-                Target={"Arn": fn.arn, "RoleArn": props.get("RoleArn") or "arn:aws:iam::123456789012:role/scheduler",
-                        "Input": payload if isinstance(payload, str) else json.dumps(payload or {})},
-                **optional)
+                FlexibleTimeWindow=props.get("FlexibleTimeWindow") or {"Mode": "OFF"}, Target=target, **optional)
 
     def poll_schedules(self) -> bool:
         scheduler = self.aws.client("scheduler")
@@ -250,9 +250,18 @@ class Pollers:
         return bool(due)
 
     def _fire(self, fn: LocalFunction, detail: dict, key: str) -> None:
-        raw = detail["Target"].get("Input") or "{}"
+        raw = detail["Target"].get("Input")
+        if raw is None:  # no Input: Scheduler sends its own notification, naming the schedule
+            import uuid
+
+            from shared.local.sample_events import schedule_event
+
+            arn = detail.get("Arn") or f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{detail['GroupName']}/{detail['Name']}"
+            event = schedule_event(arn, clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), str(uuid.uuid4()))
+        else:
+            event = json.loads(raw)
         try:
-            fn.invoke(json.loads(raw))
+            fn.invoke(event)
         except Exception:  # noqa: BLE001 - Scheduler retries per its policy; locally we record it
             self.errors.append(f"{key}: " + traceback.format_exc())
 

@@ -1,86 +1,49 @@
-"""The sample events in events/: real-shaped API Gateway v2 (and stream) events, one per function.
+"""The sample events in events/: one per function, shaped as its event source delivers it.
 
-`echelonx events` (re)writes them from SAMPLES. Placeholders `${USER_ID}`, `${CLIENT_ID}`,
-`${ACCESS_TOKEN}`, `${OTHER_USER_ID}`, `${OTHER_CLIENT_ID}` are filled by whoever replays them (tests, bench).
+Each file is its function's sample, declared where it is kept: the request it carries (an API call's
+path, query, body and caller; a queue message's body; a schedule's Input) is read back from the file,
+and `echelonx events` rewrites around it the envelope that the function's kind of source delivers.
+A function that has no file yet gets one from its declaration (the route's parameters as an unknown
+id, an empty body), to be completed by hand. So a new function edits no list here, and a new kind of
+function fails `echelonx events` until `KINDS` knows how its source calls it.
+
+Placeholders `${USER_ID}`, `${CLIENT_ID}`, `${ACCESS_TOKEN}`, `${OTHER_USER_ID}`, `${OTHER_CLIENT_ID}`,
+`${RUN}` are filled by whoever replays them (tests, bench).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from shared.local.functions import ROOT, discover
+from shared.local.functions import ROOT, FunctionModule, discover
 
 ADMIN = {"user_id": "${USER_ID}", "role": "admin", "client_id": "${CLIENT_ID}", "permissions": "",
          "session_id": "01JDEMO0000000000000000000"}
 SUPER = {"user_id": "${USER_ID}", "role": "super_admin", "client_id": "", "permissions": "",
          "session_id": "01JDEMO0000000000000000000"}
 UNKNOWN_ID = "01JDEMO0000000000000000000"
-
-# operation → (path parameters, query, body, authorizer context); the route comes from the decorator.
-SAMPLES: dict[str, tuple[dict, dict, dict | None, dict | None]] = {
-    "login": ({}, {}, {"email": "admin@demo.echelonx.local", "password": "demo-staff-password"}, None),
-    "refreshToken": ({}, {}, {"refresh_token": "P.01JDEMO0000000000000000000.not-a-live-secret"}, None),
-    "logout": ({}, {}, {"refresh_token": "P.01JDEMO0000000000000000000.not-a-live-secret"}, None),
-    "requestPasswordReset": ({}, {}, {"email": "nobody@demo.echelonx.local"}, None),
-    "confirmPasswordReset": ({}, {}, {"token": "P.01JDEMO0000000000000000000.expired-secret",
-                                      "new_password": "a-brand-new-password"}, None),
-    "verifyEmail": ({}, {}, {"token": "P.01JDEMO0000000000000000000.expired-secret"}, None),
-    "getUserById": ({"id": "${USER_ID}"}, {}, None, ADMIN),
-    "getUsers": ({}, {"limit": "10", "status": "active"}, None, ADMIN),
-    "getUsersByRole": ({"role": "admin"}, {"limit": "10"}, None, ADMIN),
-    "getUserByEmail": ({}, {"email": "admin@demo.echelonx.local"}, None, ADMIN),
-    "createUser": ({}, {}, {"email": "new.hire.${RUN}@demo.echelonx.local", "role": "user", "first_name": "Nia",
-                            "last_name": "Okafor", "phone": "(415) 555-2671", "password": "a-strong-password"}, ADMIN),
-    "updateUser": ({"id": "${USER_ID}"}, {}, {"timezone": "Europe/Paris", "language": "fr"}, ADMIN),
-    "deleteUser": ({"id": "${OTHER_USER_ID}"}, {}, None, ADMIN),
-    "getUserStats": ({}, {}, None, ADMIN),
-    "searchUsers": ({}, {"q": "adm"}, None, ADMIN),
-    "bulkUpdateUsers": ({}, {}, {"updates": [{"id": "${USER_ID}", "changes": {"language": "en"}}]}, ADMIN),
-    "getUserActivity": ({"id": "${USER_ID}"}, {"limit": "20"}, None, ADMIN),
-    "getUserPermissions": ({"id": "${USER_ID}"}, {}, None, ADMIN),
-    "enableTwoFactor": ({"id": "${OTHER_USER_ID}"}, {}, None, ADMIN),
-    "confirmTwoFactor": ({"id": "${USER_ID}"}, {}, {"code": "123456"}, ADMIN),
-    # clients (${OTHER_CLIENT_ID}: a throwaway basic-tier client made by whoever replays the event)
-    "getClients": ({}, {"limit": "10"}, None, ADMIN),
-    "getClientById": ({"id": "${CLIENT_ID}"}, {}, None, ADMIN),
-    "createClient": ({}, {}, {"name": "Harbor Yoga ${RUN}", "email": "hello@harbor-yoga.example",
-                              "company_size": "1-10", "subscription_tier": "basic", "phone": "(415) 555-2671",
-                              "monthly_spend_limit": 250.5, "tags": ["wellness"]}, SUPER),
-    "updateClient": ({"id": "${CLIENT_ID}"}, {}, {"website": "https://demo.echelonx.example", "industry": "fitness"},
-                     ADMIN),
-    "deleteClient": ({"id": "${OTHER_CLIENT_ID}"}, {}, None, SUPER),
-    "getClientStats": ({}, {}, None, SUPER),
-    "getClientsByTier": ({"tier": "premium"}, {"limit": "10"}, None, SUPER),
-    "searchClients": ({}, {"q": "demo"}, None, SUPER),
-    "getClientRevenue": ({"id": "${CLIENT_ID}"}, {"months": "6"}, None, ADMIN),
-    "getClientUsage": ({"id": "${CLIENT_ID}"}, {}, None, ADMIN),
-    "bulkUpdateClients": ({}, {}, {"updates": [{"id": "${CLIENT_ID}", "changes": {"industry": "fitness"}}]}, ADMIN),
-    "getClientActivity": ({"id": "${CLIENT_ID}"}, {"limit": "20"}, None, ADMIN),
-    "getExpiringContracts": ({}, {"days": "30"}, None, SUPER),
-    "upgradeClientTier": ({"id": "${OTHER_CLIENT_ID}"}, {}, {"tier": "enterprise"}, SUPER),
-    "exportClientData": ({"id": "${CLIENT_ID}"}, {}, None, ADMIN),
-    "getExportJob": ({"id": "${CLIENT_ID}", "job_id": UNKNOWN_ID}, {}, None, ADMIN),
-}
-
-# queue consumer → the message body it receives.
-QUEUE_SAMPLES: dict[str, dict] = {
-    "runExport": {"client_id": "${CLIENT_ID}", "job_id": UNKNOWN_ID},
-}
+ACCOUNT, REGION = "123456789012", "us-east-1"
+STACK = "echelonx"
+# What every sample API request carries; anything else in a file's headers is part of its request.
+BASE_HEADERS = {"accept": "application/json", "content-type": "application/json", "host": "api.echelonx.example",
+                "user-agent": "curl/8.5.0", "x-forwarded-for": "203.0.113.7"}
 
 
 def api_event(route: str, path_params: dict, query: dict, body, auth: dict | None, headers: dict | None = None) -> dict:
+    """An HTTP API (payload format 2.0) request as API Gateway hands it to the function."""
     method, template = route.split(" ", 1)
     path = template
     for name, value in path_params.items():
         path = path.replace("{" + name + "}", value)
-    h = {"accept": "application/json", "content-type": "application/json", "host": "api.echelonx.example",
-         "user-agent": "curl/8.5.0", "x-forwarded-for": "203.0.113.7", **(headers or {})}
     event = {
         "version": "2.0", "routeKey": route, "rawPath": path,
-        "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()), "headers": h,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()), "headers": {**BASE_HEADERS, **(headers or {})},
         "requestContext": {
-            "accountId": "123456789012", "apiId": "a1b2c3d4e5", "domainName": "api.echelonx.example",
+            "accountId": ACCOUNT, "apiId": "a1b2c3d4e5", "domainName": "api.echelonx.example",
             "domainPrefix": "api", "requestId": "JKJaXmPLvHcESHA=", "routeKey": route, "stage": "$default",
             "time": "25/Nov/2026:13:00:00 +0000", "timeEpoch": 1795611600000,
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
@@ -102,22 +65,26 @@ def authorizer_event() -> dict:
     event = api_event("GET /users/{id}", {"id": "${USER_ID}"}, {}, None, None,
                       {"authorization": "Bearer ${ACCESS_TOKEN}"})
     event.update({"type": "REQUEST", "identitySource": ["Bearer ${ACCESS_TOKEN}"],
-                  "routeArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/$default/GET/users/{id}"})
+                  "routeArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:a1b2c3d4e5/$default/GET/users/{{id}}"})
     return event
 
 
-def stream_event() -> dict:
-    image = {"PK": {"S": "T#${CLIENT_ID}#USER#${USER_ID}"}, "SK": {"S": "USER"}, "entity": {"S": "USER"},
-             "id": {"S": "${USER_ID}"}, "client_id": {"S": "${CLIENT_ID}"}, "email": {"S": "admin@demo.echelonx.local"},
-             "role": {"S": "admin"}, "status": {"S": "active"}, "version": {"N": "1"},
-             "created_at": {"N": "1795611600000"}, "updated_at": {"N": "1795611600000"}}
+# The stream sample's item, for a stream function without a file yet: a user, which the projections count.
+SAMPLE_IMAGE = {"PK": {"S": "T#${CLIENT_ID}#USER#${USER_ID}"}, "SK": {"S": "USER"}, "entity": {"S": "USER"},
+                "id": {"S": "${USER_ID}"}, "client_id": {"S": "${CLIENT_ID}"},
+                "email": {"S": "admin@demo.echelonx.local"}, "role": {"S": "admin"}, "status": {"S": "active"},
+                "version": {"N": "1"}, "created_at": {"N": "1795611600000"}, "updated_at": {"N": "1795611600000"}}
+
+
+def stream_event(image: dict) -> dict:
+    """One INSERT record of the table's stream (NEW_AND_OLD_IMAGES) with `image` (DynamoDB JSON) as new image."""
     return {"Records": [{
         "eventID": "c4ca4238a0b923820dcc509a6f75849b", "eventName": "INSERT", "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "eventSource": "aws:dynamodb", "awsRegion": REGION,
         "dynamodb": {"ApproximateCreationDateTime": 1795611600, "Keys": {"PK": image["PK"], "SK": image["SK"]},
                      "NewImage": image, "SequenceNumber": "000000000000000000001", "SizeBytes": 420,
                      "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/echelonx/stream/2026-11-25T00:00:00.000"}]}
+        "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{STACK}/stream/2026-11-25T00:00:00.000"}]}
 
 
 def queue_event(body: dict, queue: str) -> dict:
@@ -127,28 +94,95 @@ def queue_event(body: dict, queue: str) -> dict:
             "ApproximateReceiveCount": "1", "SentTimestamp": "1795611600000", "SenderId": "AIDAIENQZJOLO23YVJ4VO",
             "ApproximateFirstReceiveTimestamp": "1795611600050"},
         "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3", "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:echelonx-{queue}", "awsRegion": "us-east-1"}]}
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-{queue}", "awsRegion": REGION}]}
 
 
-def event_for(fn) -> dict:
+def schedule_event(schedule_arn: str, at: str = "2026-11-25T13:00:00Z", event_id: str | None = None) -> dict:
+    """What EventBridge Scheduler delivers to a Lambda target whose schedule sets no Input: an
+    EventBridge-shaped notification whose `detail` is the string "{}" (not an object)."""
+    return {"version": "0", "id": event_id or "5b4ad1a3-1c3e-4f1b-9a57-0c3a0a8f2d11", "detail-type": "Scheduled Event",
+            "source": "aws.scheduler", "account": ACCOUNT, "time": at, "region": REGION,
+            "resources": [schedule_arn], "detail": "{}"}
+
+
+def schedule_arn_of(fn: FunctionModule) -> str:
+    """The ARN of the schedule `echelonx template` gives a scheduled function: SAM names a ScheduleV2
+    schedule after the function's logical id and the event's name, in the stack's schedule group."""
+    return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{STACK}-campaigns/{fn.logical_id}Schedule"
+
+
+def is_default_schedule_event(event: dict) -> bool:
+    return event.get("source") == "aws.scheduler" and event.get("detail-type") == "Scheduled Event"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a kind of function is called: the request a new sample starts from, the request a sample
+    file holds, and the event its source delivers around that request."""
+
+    default: Callable[[FunctionModule], Any]
+    request_of: Callable[[dict], Any]
+    build: Callable[[FunctionModule, Any], dict]
+
+
+def _api_default(fn: FunctionModule) -> dict:
     spec = fn.spec
-    if spec.kind == "authorizer":
-        return authorizer_event()
-    if spec.kind == "stream":
-        return stream_event()
-    if spec.kind == "queue":
-        return queue_event(QUEUE_SAMPLES[spec.name], spec.trigger["queue"])
-    path_params, query, body, auth = SAMPLES[spec.name]
-    return api_event(f"{spec.method} {spec.route}", path_params, query, body, auth)
+    params = [part[1:-1] for part in spec.route.split("/") if part.startswith("{") and part.endswith("}")]
+    caller = None if spec.role is None else (SUPER if spec.role == "super_admin" else ADMIN)
+    return {"path": dict.fromkeys(params, UNKNOWN_ID), "query": {}, "body": {} if spec.body is not None else None,
+            "auth": caller, "headers": {}}
 
 
-def write_all(root: Path = ROOT) -> list[Path]:
+def _api_request(event: dict) -> dict:
+    headers = {k: v for k, v in event.get("headers", {}).items() if BASE_HEADERS.get(k) != v}
+    body = event.get("body")
+    return {"path": event.get("pathParameters") or {}, "query": event.get("queryStringParameters") or {},
+            "body": None if body is None else json.loads(body),
+            "auth": (event["requestContext"].get("authorizer") or {}).get("lambda"), "headers": headers}
+
+
+def _api_build(fn: FunctionModule, r: dict) -> dict:
+    return api_event(f"{fn.spec.method} {fn.spec.route}", r["path"], r["query"], r["body"], r["auth"], r["headers"])
+
+
+KINDS: dict[str, Kind] = {
+    "api": Kind(_api_default, _api_request, _api_build),
+    "authorizer": Kind(lambda fn: None, lambda event: None, lambda fn, request: authorizer_event()),
+    "queue": Kind(lambda fn: {}, lambda event: json.loads(event["Records"][0]["body"]),
+                  lambda fn, body: queue_event(body, fn.spec.trigger["queue"])),
+    "stream": Kind(lambda fn: SAMPLE_IMAGE, lambda event: event["Records"][0]["dynamodb"]["NewImage"],
+                   lambda fn, image: stream_event(image)),
+    # A schedule's request is the Input it sets; None (what `echelonx template` writes) is the default one.
+    "schedule": Kind(lambda fn: None, lambda event: None if is_default_schedule_event(event) else event,
+                     lambda fn, given: schedule_event(schedule_arn_of(fn)) if given is None else given),
+}
+
+
+def event_for(fn: FunctionModule, existing: dict | None = None) -> dict:
+    """The sample event of `fn`: the request of its existing sample (else its default one) in the
+    envelope of its kind."""
+    kind = KINDS.get(fn.spec.kind)
+    if kind is None:
+        raise ValueError(f"{fn.module}: no sample event for functions of kind {fn.spec.kind!r}; add it to KINDS")
+    request = kind.request_of(existing) if existing is not None else kind.default(fn)
+    return kind.build(fn, request)
+
+
+def sample_path(fn: FunctionModule, out: Path) -> Path:
+    return out / fn.domain / f"{fn.path.stem}.json"
+
+
+def write_all(root: Path = ROOT, package: str = "functions", out: Path | None = None) -> list[Path]:
+    """Write the sample event of every function found under `root/package` into `out` (root/events),
+    keeping the request each existing file holds; returns the files that changed."""
+    out = out or root / "events"
     written = []
-    for fn in discover(root):
-        target = root / "events" / fn.domain / f"{fn.path.stem}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(event_for(fn), indent=2) + "\n"
-        if not target.exists() or target.read_text() != text:
+    for fn in discover(root, package):
+        target = sample_path(fn, out)
+        existing = json.loads(target.read_text()) if target.exists() else None
+        text = json.dumps(event_for(fn, existing), indent=2) + "\n"
+        if existing is None or target.read_text() != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
             written.append(target)
     return written

@@ -1,8 +1,11 @@
-"""Every function invoked with its sample event from events/: the answer's status and shape."""
+"""Every function invoked with its sample event from events/: the answer's status and shape; and a
+sample event for every kind of function (the fixture handlers have one of each), as its source sends it."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from shared.local.functions import discover
 
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURES, FIXTURE_PACKAGE = ROOT / "tests" / "fixtures", "fixture_handlers"
 
 # operation → (expected status, keys the JSON body must have). Written from the API contract.
 PROBLEM = {"type", "title", "status", "detail"}
@@ -54,13 +58,10 @@ EXPECTED = {
 }
 
 
-
-
 @pytest.fixture(scope="module")
 def values(login):
     pair = login("admin")
     return {"USER_ID": pair["user"]["id"], "CLIENT_ID": pair["user"]["client_id"], "ACCESS_TOKEN": pair["access_token"]}
-
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,8 @@ def test_sample_event(fn, local, values):
     if fn.spec.kind in ("stream", "queue"):
         assert answer == {"batchItemFailures": []}
         return
+    if fn.spec.kind == "schedule":
+        return  # a scheduled function answers nobody: that its sample ran without raising is the check
     status, keys = EXPECTED[fn.spec.name]
     assert answer["statusCode"] == status, answer
     if keys:
@@ -91,3 +94,70 @@ def test_sample_event(fn, local, values):
         assert keys <= set(body), body
         expected_type = "application/problem+json" if status >= 400 else "application/json"
         assert answer["headers"]["content-type"] == expected_type
+
+
+# --- every kind of function ------------------------------------------------------------------------------------
+def test_every_kind_of_function_gets_the_event_its_source_sends(tmp_path):
+    from shared.local.sample_events import KINDS, sample_path, write_all
+    from shared.local.template import SIZING
+
+    fns = {fn.spec.kind: fn for fn in discover(FIXTURES, FIXTURE_PACKAGE)}
+    # Every kind the template can wire (SIZING) has a builder, and a fixture handler to hold it against.
+    assert set(fns) == set(KINDS) == set(SIZING) - {"api-heavy"}
+    assert sorted(write_all(FIXTURES, FIXTURE_PACKAGE, tmp_path)) == sorted(sample_path(f, tmp_path) for f in fns.values())
+    events = {kind: json.loads(sample_path(fn, tmp_path).read_text()) for kind, fn in fns.items()}
+    answers = {kind: importlib.import_module(fn.module).handler(events[kind], None) for kind, fn in fns.items()}
+
+    # A schedule that sets no Input (what `echelonx template` writes) delivers Scheduler's own notification.
+    schedule = events["schedule"]
+    arn = "arn:aws:scheduler:us-east-1:123456789012:schedule/echelonx-campaigns/SweepRemindersFunctionSchedule"
+    assert (schedule["source"], schedule["detail-type"], schedule["detail"]) == ("aws.scheduler", "Scheduled Event", "{}")
+    assert answers["schedule"] == {"fired_by": arn, "at": schedule["time"]}
+    assert events["queue"]["Records"][0]["eventSourceARN"].endswith(":echelonx-WorkQueue")
+    assert answers["queue"] == answers["stream"] == {"batchItemFailures": []}
+    assert answers["authorizer"] == {"isAuthorized": True}
+    # A new operation's sample starts from its route: path parameters as an unknown id, no caller (public).
+    assert events["api"]["pathParameters"] == {"id": "01JDEMO0000000000000000000"}
+    assert "authorizer" not in events["api"]["requestContext"]
+    assert answers["api"]["statusCode"] == 200 and json.loads(answers["api"]["body"]) == {"id": "01JDEMO0000000000000000000"}
+
+
+def test_a_sample_file_keeps_its_request_and_gets_its_envelope_back(tmp_path):
+    from shared.local.sample_events import sample_path, write_all
+
+    fns = {fn.spec.kind: fn for fn in discover(FIXTURES, FIXTURE_PACKAGE)}
+    write_all(FIXTURES, FIXTURE_PACKAGE, tmp_path)
+    queue, api = sample_path(fns["queue"], tmp_path), sample_path(fns["api"], tmp_path)
+    message = json.loads(queue.read_text())
+    message["Records"][0]["body"] = json.dumps({"fail": True})  # the request, edited by hand
+    del message["Records"][0]["eventSource"]  # and the envelope, damaged
+    queue.write_text(json.dumps(message))
+    call = json.loads(api.read_text())
+    call["pathParameters"], call["queryStringParameters"] = {"id": "01JOTHER000000000000000000"}, {"verbose": "1"}
+    call["headers"]["if-match"] = '"3"'
+    api.write_text(json.dumps(call))
+
+    assert sorted(write_all(FIXTURES, FIXTURE_PACKAGE, tmp_path)) == sorted([queue, api])
+    record = json.loads(queue.read_text())["Records"][0]
+    assert json.loads(record["body"]) == {"fail": True} and record["eventSource"] == "aws:sqs"
+    call = json.loads(api.read_text())
+    assert call["rawPath"] == "/jobs/01JOTHER000000000000000000" and call["rawQueryString"] == "verbose=1"
+    assert call["headers"]["if-match"] == '"3"' and call["headers"]["host"] == "api.echelonx.example"
+    assert write_all(FIXTURES, FIXTURE_PACKAGE, tmp_path) == []  # written once, stable after
+
+
+def test_a_kind_without_a_builder_is_refused_by_name():
+    from shared.api.spec import FunctionSpec
+    from shared.local.functions import FunctionModule
+    from shared.local.sample_events import event_for
+
+    fn = FunctionModule(Path("functions/x/y.py"), "x", "functions.x.y", "x/y.handler", FunctionSpec("iot", "onThing"))
+    with pytest.raises(ValueError, match="functions.x.y.*'iot'"):
+        event_for(fn)
+
+
+def test_events_folder_is_what_echelonx_events_writes(tmp_path):
+    from shared.local.sample_events import write_all
+
+    shutil.copytree(ROOT / "events", tmp_path / "events")
+    assert write_all(ROOT, out=tmp_path / "events") == [], "events/ has drifted: run `echelonx events`"

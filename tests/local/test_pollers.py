@@ -288,6 +288,28 @@ def test_schedules_fire_at_their_due_instants_on_the_shared_clock_across_dst(sta
                 pass
 
 
+def test_a_schedule_without_input_delivers_the_schedulers_own_notification(stack, recorded):
+    scheduler, group = stack.aws.client("scheduler"), stack.aws.names["Schedules"]
+    clock.freeze(_ms("2026-03-12T09:00:00+00:00"))  # after the DST test's days: no catch-up of its schedules
+    scheduler.create_schedule(
+        Name="no-input", GroupName=group, ScheduleExpression="at(2026-03-12T09:05:00)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": stack.functions["Scheduled"].arn, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/scheduler"})
+    arn = scheduler.get_schedule(Name="no-input", GroupName=group)["Arn"]
+    try:
+        stack.poller.settle("schedules")
+        seen = len(recorded.scheduled.CALLS)
+        clock.freeze(_ms("2026-03-12T09:05:00+00:00"))
+        stack.poller.settle("schedules")
+        [call] = recorded.scheduled.CALLS[seen:]
+        event = call["input"]
+        # As Scheduler sends it: an EventBridge-shaped event naming the schedule, its detail the *string* "{}".
+        assert (event["source"], event["detail-type"], event["detail"]) == ("aws.scheduler", "Scheduled Event", "{}")
+        assert event["resources"] == [arn] and event["time"] == "2026-03-12T09:05:00Z"
+        assert (event["account"], event["region"]) == (ACCOUNT, REGION) and event["id"]
+    finally:
+        scheduler.delete_schedule(Name="no-input", GroupName=group)
+
+
 # --- two runtimes, one process -----------------------------------------------------------------------------------
 
 
