@@ -1,20 +1,17 @@
 """The export worker: a tenant's data as JSON Lines, streamed to S3 in a multipart upload.
 
-What an export covers — every partition of the tenant that holds its own records, read by key in
-pages (never a Scan):
-- `client`: the tenant's client item (`T#<id>#CLIENT`);
-- `user`: every user of the tenant, soft-deleted ones included (GSI1 `T#<id>#USERS`), as the API
-  shows them (no password hash, token or TOTP secret);
-- `audit`: the tenant's audit log (`T#<id>#AUDIT`), oldest first.
-Left out on purpose: sessions (secrets), uniqueness claims, search tokens, counters and projection
-markers (all derived), and export jobs. Each domain that adds tenant data adds its `Source` here.
+What an export covers is declared by each domain (`shared.db.export`): every partition of the tenant
+that holds its own records, read by key in pages (never a Scan), rendered as the API shows them.
+Today: the client item, the tenant's users (soft-deleted ones included) and its audit log. Left out on
+purpose, by not being declared: sessions (secrets), uniqueness claims, search tokens, counters and
+projection markers (all derived), and export jobs.
 
 Each line is `{"type": <source kind>, "data": {...}}`. Memory holds at most one part (PART_SIZE,
 S3's minimum part size) plus one line: lines are appended to a buffer that is uploaded as a part
 whenever it reaches PART_SIZE. After each part the job records the part's ETag, the items and bytes
-written, and a checkpoint (the source and the key of the last item in the part). When the Lambda
-is close to its timeout the worker stops after a part, re-queues the job and a fresh invocation
-resumes from the checkpoint, so an export of any size finishes. A lease on the job keeps a
+written, and a checkpoint (the source's kind, its partition and the key of the last item in the part).
+When the Lambda is close to its timeout the worker stops after a part, re-queues the job and a fresh
+invocation resumes from the checkpoint, so an export of any size finishes. A lease on the job keeps a
 duplicated message from running the same export twice.
 """
 
@@ -22,50 +19,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from pynamodb.exceptions import UpdateError
 
 from shared import clock
-from shared.audit import AuditEntry
 from shared.clients import exports
 from shared.clients.exports import ExportJob
-from shared.clients.store import Client, client_key
 from shared.core import aws
 from shared.core.encoding import dumps
 from shared.core.log import logger
-from shared.db.table import tenant_key
-from shared.users.store import User
+from shared.db.export import sources
 
 PART_SIZE = 5 * 1024 * 1024
-PAGE_SIZE = 200
 RESERVE_MS = 20_000  # stop after a part when less than this is left of the invocation
 PROGRESS_EVERY = 1000  # items between progress writes inside a part
 MAX_ATTEMPTS = 3  # the export queue's maxReceiveCount: the last attempt marks the job failed
 LEASE_MARGIN_MS = 60_000
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: str
-    model: type
-    partition: Callable[[str], str]
-    index: str | None
-    render: Callable
-
-
-def _audit_row(e: AuditEntry) -> dict:
-    return {"id": e.id, "at": int(e.at), "actor_id": e.actor_id, "actor_role": e.actor_role,
-            "entity_type": e.entity_type, "entity_id": e.entity_id, "operation": e.operation,
-            "changes": json.loads(e.changes)}
-
-
-SOURCES: tuple[Source, ...] = (
-    Source("client", Client, client_key, None, lambda c: c.public()),
-    Source("user", User, lambda cid: tenant_key(cid, "USERS"), "GSI1", lambda u: u.public()),
-    Source("audit", AuditEntry, lambda cid: tenant_key(cid, "AUDIT"), None, _audit_row),
-)
 
 
 class LeaseLost(Exception):
@@ -120,22 +90,25 @@ class MultipartUpload:
 
 
 # --- what is exported -------------------------------------------------------------------------------
-def lines(client_id: str, start_source: int = 0, after: dict | None = None) -> Iterator[tuple[int, dict, bytes]]:
-    """(source index, key of the item, its line) for every exported item, from a checkpoint on."""
-    for i in range(start_source, len(SOURCES)):
-        source = SOURCES[i]
-        target = getattr(source.model, source.index.lower()) if source.index else source.model
-        start = {k: {"S": v} for k, v in after.items()} if after and i == start_source else None
-        for item in target.query(source.partition(client_id), last_evaluated_key=start, page_size=PAGE_SIZE):
+def lines(client_id: str, checkpoint: dict | None = None) -> Iterator[tuple[dict, bytes]]:
+    """(where this line leaves off, the line) for every exported item, after `checkpoint` if given."""
+    found = sources()
+    start, partition, after = _resume_at(found, checkpoint)
+    for i in range(start, len(found)):
+        source = found[i]
+        for number, key, item in source.read(client_id, partition if i == start else 0, after if i == start else None):
             line = dumps({"type": source.kind, "data": source.render(item)}) + "\n"
-            yield i, _key_of(item, source.index), line.encode()
+            yield {"source": source.kind, "partition": number, "after": key}, line.encode()
 
 
-def _key_of(item, index: str | None) -> dict:
-    key = {"PK": item.PK, "SK": item.SK}
-    if index:
-        key[f"{index}PK"], key[f"{index}SK"] = getattr(item, f"{index}PK"), getattr(item, f"{index}SK")
-    return key
+def _resume_at(found: list, checkpoint: dict | None) -> tuple[int, int, dict | None]:
+    """Index of the source, its partition and the key to resume after. A checkpoint names its source by
+    kind (one written before kinds were recorded holds its index: the order then was the same)."""
+    if not checkpoint:
+        return 0, 0, None
+    where = checkpoint["source"]
+    index = where if isinstance(where, int) else [s.kind for s in found].index(where)
+    return index, int(checkpoint.get("partition", 0)), checkpoint.get("after")
 
 
 # --- the job ----------------------------------------------------------------------------------------
@@ -214,12 +187,12 @@ def _open_upload(job: ExportJob, me: str) -> MultipartUpload:
 
 def _export(job: ExportJob, me: str, context) -> str:
     upload = _open_upload(job, me)
-    checkpoint = job.checkpoint or {"source": 0, "after": None, "items": 0, "bytes": 0}
-    items = checkpoint["items"]
-    for source, key, line in lines(job.client_id, checkpoint["source"], checkpoint["after"]):
+    checkpoint = job.checkpoint or {}
+    items = checkpoint.get("items", 0)
+    for where, line in lines(job.client_id, checkpoint):
         items += 1
         if upload.write(line):
-            done = {"source": source, "after": key, "items": items, "bytes": upload.uploaded}
+            done = {**where, "items": items, "bytes": upload.uploaded}
             _owned(job, me, [ExportJob.parts.set(upload.parts), ExportJob.checkpoint.set(done),
                              ExportJob.part_count.set(len(upload.parts)), ExportJob.items_written.set(items),
                              ExportJob.bytes_written.set(upload.written)])

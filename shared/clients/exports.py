@@ -41,7 +41,7 @@ class ExportJob(Item, discriminator="EXPORT_JOB"):
     # The worker's bookkeeping: the open multipart upload, its parts, where to resume, who runs it.
     upload_id = UnicodeAttribute(null=True)
     parts = JSONAttribute(null=True)  # [{"PartNumber": n, "ETag": "..."}]
-    checkpoint = JSONAttribute(null=True)  # {"source": i, "after": key, "items": n, "bytes": n}
+    checkpoint = JSONAttribute(null=True)  # {"source": kind, "partition": n, "after": key, "items": n, "bytes": n}
     lease_owner = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     started_at = NumberAttribute(null=True)

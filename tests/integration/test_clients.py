@@ -509,12 +509,51 @@ def test_a_long_export_resumes_from_its_checkpoint(api, local, sa):
     job_id = exports.create_job(_actor_super(), client["id"]).id  # not queued: this test runs it by hand
     assert export_worker.run(client["id"], job_id, _ShortLambda()) == "continued"
     halfway = exports.load(client["id"], job_id)
-    assert halfway.part_count == 1 and halfway.checkpoint["source"] == 2 and halfway.items_written > 1
+    assert halfway.part_count == 1 and halfway.checkpoint["source"] == "audit" and halfway.items_written > 1
     job = _finished_job(api, sa, f"/clients/{client['id']}/exports/{job_id}")  # the re-queued message finishes it
     assert job["parts"] == 2
     rows = [json.loads(line) for line in requests.get(job["download_url"], timeout=30).text.splitlines()]
     padded = [r["data"]["id"] for r in rows if r["type"] == "audit" and r["data"]["operation"] == "padding"]
     assert len(padded) == len(set(padded)) == 60 and len(rows) == job["items_written"]
+
+
+class _LongLambda:
+    """A Lambda context with all the time it needs: the worker finishes in one invocation."""
+
+    aws_request_id = "long-lived-invocation"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 600_000
+
+
+def test_a_domains_export_source_is_exported_without_being_listed(api, local, sa, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    import shared
+    from shared.clients import export_worker, exports
+    from shared.db import export
+
+    monkeypatch.setattr(shared, "__path__", [*shared.__path__, str(Path(__file__).parents[1] / "fixtures" / "domains")])
+    monkeypatch.setattr(export, "_found", None)  # found again, with the domain no code names
+    try:
+        from shared.gadgets.models import Gadget  # only to write the test's data
+
+        client = _new_client(api, sa)
+        for colour in ("teal", "ochre"):
+            Gadget(id=new_id(), client_id=client["id"], colour=colour).save()
+        job_id = exports.create_job(_actor_super(), client["id"]).id
+        assert export_worker.run(client["id"], job_id, _LongLambda()) == "completed"
+        job = api.get(f"/clients/{client['id']}/exports/{job_id}", token=sa).json()
+        rows = [json.loads(line) for line in requests.get(job["download_url"], timeout=10).text.splitlines()]
+    finally:
+        for name in [m for m in sys.modules if m == "shared.gadgets" or m.startswith("shared.gadgets.")]:
+            del sys.modules[name]
+    kinds = [r["type"] for r in rows]
+    # The tenant's record first, the audit log last, each domain's lines together in between.
+    assert list(dict.fromkeys(kinds)) == ["client", "gadget", "audit"], kinds
+    assert sorted(r["data"]["colour"] for r in rows if r["type"] == "gadget") == ["ochre", "teal"]
+    assert all(set(r["data"]) == {"id", "client_id", "colour", "version"} for r in rows if r["type"] == "gadget")
 
 
 def _actor_super():
