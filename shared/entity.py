@@ -1,5 +1,5 @@
 """The generic entity store: get, list, create with uniqueness claims, update and soft delete, the
-same for every entity. An entity declares only its model (keys, claims, hidden fields, indexes) and
+same for every entity. An entity declares only its model (keys, claims, secret and hidden fields, indexes) and
 its special queries.
 
 It sits with the audited mutation, above the audit writer, because every write here commits its
@@ -131,7 +131,7 @@ class EntityStore(Generic[E]):
             self._claim(tx, unique, item, None)
         audit.record(tx, actor, self.model.what, item.id,  # type: ignore[attr-defined]
                      operation or f"create{self.model.what.capitalize()}", None,
-                     item.public(), client_id=item.tenant_id)
+                     audit.snapshot(item), client_id=item.tenant_id)
         tx.commit()
         return item
 

@@ -58,7 +58,7 @@ def update(model: type[T], pk: str, sk: str, changes: dict[str, Any], *, actor: 
 
 
 def _write(model: type[T], item: Any, changed: dict, actor: Any, what: str, operation: str, extra: Any) -> T:
-    before, old_keys = item.public(), item.keys()
+    before, old_keys = audit.snapshot(item), item.keys()
     now = clock.now_ms()
     actions = [getattr(model, k).set(v) if v is not None else getattr(model, k).remove() for k, v in changed.items()]
     entity: Any = model  # every entity has updated_at; the base Item does not declare it
@@ -74,7 +74,7 @@ def _write(model: type[T], item: Any, changed: dict, actor: Any, what: str, oper
     tx.ops += extra_tx.ops
     item.derive_keys()
     item.version, item.updated_at = item.version + 1, now
-    audit.record(tx, actor, what, item.id, operation, before, item.public(), client_id=item.tenant_id)
+    audit.record(tx, actor, what, item.id, operation, before, audit.snapshot(item), client_id=item.tenant_id)
     tx.commit()
     return item
 

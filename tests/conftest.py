@@ -128,18 +128,22 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def _stored_secrets(runtime) -> set[str]:
-    """Password hashes and emailed tokens of this run (read from the table and the fake outbox)."""
+    """The stored values of every field a model declares secret (`secret_fields`: password and token
+    hashes, sealed TOTP secrets...) and the emailed tokens of this run (read from the table and the fake outbox)."""
     import re
 
     import boto3
 
+    from shared.db.discovery import item_models
+
+    names = set().union(*(model.secret_fields for model in item_models()))
     found = set()
     ddb = boto3.client("dynamodb", endpoint_url=runtime.aws.endpoint, region_name="us-east-1")
     for page in ddb.get_paginator("scan").paginate(TableName=runtime.aws.names["Table"]):
         for item in page["Items"]:
-            for name in ("password_hash", "password_reset_token", "email_verification_token", "two_factor_secret"):
-                if name in item:
-                    found.add(item[name]["S"])
+            for name in names & set(item):
+                value = item[name]
+                found.update(value["SS"] if "SS" in value else [value["S"]])
     if getattr(runtime, "provider_fakes", None):
         for mail in runtime.provider_fakes.outbox("sendgrid"):
             found.update(re.findall(r"token=([\w.\-]+)", mail.get("body") or ""))

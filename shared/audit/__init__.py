@@ -14,12 +14,6 @@ from shared.db.tx import Tx
 from shared.ids import new_id
 
 REDACTED = "[redacted]"
-# Field names whose values never reach the log, whatever entity they belong to.
-SECRET_FIELDS = frozenset({
-    "password", "new_password", "password_hash", "password_reset_token", "email_verification_token",
-    "two_factor_secret", "totp_code", "refresh_token", "token", "secret", "api_key", "auth_token",
-    "security_key", "payment_token",
-})
 
 
 class AuditEntry(Item, discriminator="AUDIT"):
@@ -43,6 +37,36 @@ class AuditEntry(Item, discriminator="AUDIT"):
         }
 
 
+class Sealed:
+    """A secret's value in a snapshot: equal to the same value sealed (so a change is seen), written
+    to the log only as REDACTED."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any):
+        self._value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sealed) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(Sealed)
+
+    def __repr__(self) -> str:
+        return REDACTED
+
+
+def snapshot(item: Item) -> dict[str, Any]:
+    """The item as its audit entries see it: what the API shows, plus each secret field it holds
+    (declared by its model's `secret_fields`), sealed."""
+    view = item.public()
+    for name in item.secret_fields:
+        value = item.attribute_values.get(name)
+        if value is not None:
+            view[name] = Sealed(value)
+    return view
+
+
 def changed_fields(before: dict | None, after: dict | None) -> dict[str, dict[str, Any]]:
     """Fields whose value differs, each as {"before", "after"}; secrets redacted, not omitted."""
     before, after = before or {}, after or {}
@@ -52,9 +76,8 @@ def changed_fields(before: dict | None, after: dict | None) -> dict[str, dict[st
             continue
         old, new = before.get(name), after.get(name)
         if old != new:
-            secret = name in SECRET_FIELDS
-            out[name] = {"before": REDACTED if secret and old is not None else old,
-                         "after": REDACTED if secret and new is not None else new}
+            out[name] = {"before": REDACTED if isinstance(old, Sealed) else old,
+                         "after": REDACTED if isinstance(new, Sealed) else new}
     return out
 
 

@@ -87,6 +87,8 @@ class Session(Item, discriminator="SESSION"):
     revoked_reason = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
 
+    secret_fields = frozenset({"current_hash", "rotated_hashes"})
+
     def keys(self):
         scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
         return {"PK": scope("SESSION", self.id), "SK": "SESSION",

@@ -29,3 +29,26 @@ def domain_modules(convention: str, package: str = "shared") -> list[ModuleType]
         if any(m.name == convention for m in pkgutil.iter_modules([where])):
             found.append(importlib.import_module(f"{package}.{info.name}.{convention}"))
     return found
+
+
+def item_models(package: str = "shared", skip: tuple[str, ...] = ("shared.local",)) -> list[type]:
+    """Every stored model (`Item` subclass) of `package`, after importing each of its modules but those
+    under `skip`. For tests and tools: no request path imports everything."""
+    from shared.db.table import Item
+
+    pending = [importlib.import_module(package)]
+    while pending:
+        parent = pending.pop()
+        for info in pkgutil.iter_modules(parent.__path__, prefix=parent.__name__ + "."):
+            if any(info.name == s or info.name.startswith(s + ".") for s in skip):
+                continue
+            module = importlib.import_module(info.name)
+            if info.ispkg:
+                pending.append(module)
+    found, todo = set(), [Item]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")

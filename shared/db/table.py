@@ -86,7 +86,11 @@ class Item(Model):
     gsi2 = GSI2()
     gsi3 = GSI3()
 
-    # Stored attributes that never leave the API (secrets, internal bookkeeping).
+    # Stored attributes whose values are secrets (password hashes, token hashes, encrypted keys): declared
+    # here once, they never reach an answer or an export, the audit log shows only that they changed, and
+    # the secrets test looks for their stored values in every response and log line.
+    secret_fields: frozenset[str] = frozenset()
+    # Stored bookkeeping that never leaves the API either, but is no secret.
     hidden: frozenset[str] = frozenset()
     _KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity",
                                  "expires_at"})
@@ -100,9 +104,9 @@ class Item(Model):
         return getattr(self, "client_id", None)
 
     def public(self) -> dict:
-        """The item as the API shows it: no keys, no hidden attributes."""
+        """The item as the API shows it: no keys, no secret or hidden attributes."""
         return {k: v for k, v in self.attribute_values.items()
-                if k not in self._KEY_ATTRIBUTES and k not in self.hidden}
+                if k not in self._KEY_ATTRIBUTES and k not in self.hidden and k not in self.secret_fields}
 
     def derive_keys(self) -> Item:
         for name, value in self.keys().items():

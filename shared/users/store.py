@@ -70,8 +70,9 @@ class User(Entity, discriminator="USER"):
     two_factor_last_step = NumberAttribute(null=True)  # last TOTP time step accepted (no replay)
     two_factor_pending = UnicodeAttribute(null=True)  # envelope-encrypted secret awaiting confirmTwoFactor
 
-    hidden = frozenset({"password_hash", "password_reset_token", "email_verification_token",
-                        "two_factor_secret", "two_factor_last_step", "two_factor_pending"})
+    secret_fields = frozenset({"password_hash", "password_reset_token", "email_verification_token",
+                               "two_factor_secret", "two_factor_pending"})
+    hidden = frozenset({"two_factor_last_step"})
 
     login: Login | None = None  # the bookkeeping item, when read with the user
 

@@ -116,6 +116,22 @@ def test_user_role_reads_and_edits_only_itself(api, admin, new_user):
     assert _login(api, me["email"], "another-password-1").status_code == 200
 
 
+def test_the_audit_log_shows_a_secret_changed_never_its_value(api, admin, new_user):
+    me = new_user()
+    token = _login(api, me["email"]).json()["access_token"]
+    changed = api.patch(f"/users/{me['id']}", token=token, json={"password": "another-password-2", "current_password": STRONG})
+    assert changed.status_code == 200, changed.text
+    mine = api.get(f"/users/{me['id']}/activity", token=admin["access_token"]).json()["items"]
+    [update] = [a for a in mine if a["operation"] == "updateUser" and a["entity_id"] == me["id"]]
+    assert update["changes"] == {"password_hash": {"before": "[redacted]", "after": "[redacted]"}}
+    by_admin = api.get(f"/users/{admin['user']['id']}/activity", token=admin["access_token"],
+                       params={"limit": 200}).json()["items"]
+    [created] = [a for a in by_admin if a["operation"] == "createUser" and a["entity_id"] == me["id"]]
+    assert created["changes"]["password_hash"] == {"before": None, "after": "[redacted]"}
+    assert created["changes"]["email_verification_token"] == {"before": None, "after": "[redacted]"}
+    assert created["changes"]["email"] == {"before": None, "after": me["email"]}  # what is no secret is shown
+
+
 def test_concurrent_patches(api, admin, new_user):
     user = new_user()
     url, token = f"/users/{user['id']}", admin["access_token"]
