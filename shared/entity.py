@@ -1,6 +1,6 @@
 """The generic entity store: get, list, create with uniqueness claims, update and soft delete, the
-same for every entity. An entity declares only its model (keys, claims, secret and hidden fields, indexes) and
-its special queries.
+same for every entity. An entity declares only its model (keys, claims, secret and hidden fields,
+indexes) and its special queries.
 
 It sits with the audited mutation, above the audit writer, because every write here commits its
 audit entry in the same transaction; `shared.db` below stays the table alone.

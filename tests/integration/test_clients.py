@@ -542,6 +542,9 @@ def test_a_domains_export_source_is_exported_without_being_listed(api, local, sa
         client = _new_client(api, sa)
         for colour in ("teal", "ochre"):
             Gadget(id=new_id(), client_id=client["id"], colour=colour).save()
+        kept, _ = _staff(api, sa, client["id"], "manager")
+        gone, _ = _staff(api, sa, client["id"], "user")
+        assert api.delete(f"/users/{gone['id']}", token=sa, params={"client_id": client["id"]}).status_code == 204
         job_id = exports.create_job(_actor_super(), client["id"]).id
         assert export_worker.run(client["id"], job_id, _LongLambda()) == "completed"
         job = api.get(f"/clients/{client['id']}/exports/{job_id}", token=sa).json()
@@ -551,9 +554,13 @@ def test_a_domains_export_source_is_exported_without_being_listed(api, local, sa
             del sys.modules[name]
     kinds = [r["type"] for r in rows]
     # The tenant's record first, the audit log last, each domain's lines together in between.
-    assert list(dict.fromkeys(kinds)) == ["client", "gadget", "audit"], kinds
+    assert list(dict.fromkeys(kinds)) == ["client", "gadget", "user", "audit"], kinds
     assert sorted(r["data"]["colour"] for r in rows if r["type"] == "gadget") == ["ochre", "teal"]
     assert all(set(r["data"]) == {"id", "client_id", "colour", "version"} for r in rows if r["type"] == "gadget")
+    # Users from both of their list partitions: the soft-deleted one is in its own.
+    users = {r["data"]["id"]: r["data"] for r in rows if r["type"] == "user"}
+    assert set(users) == {kept["id"], gone["id"]} and users[gone["id"]]["deleted_at"] and "deleted_at" not in users[kept["id"]]
+    assert not any("password_hash" in u or "email_verification_token" in u for u in users.values())
 
 
 def _actor_super():
