@@ -2,6 +2,7 @@
 
 
 def install() -> None:
-    from shared.local import moto_txn
+    from shared.local import moto_tracking, moto_txn
 
     moto_txn.install()
+    moto_tracking.install()
