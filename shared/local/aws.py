@@ -7,6 +7,7 @@ parameter, and the schedule group. `names` holds what `!Ref` gives, `attrs` what
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -23,10 +24,39 @@ _clients_lock = threading.Lock()
 _session = None
 
 
+# How often a local server's accept loop looks for a shutdown request: shutdown() waits up to this long
+# (socketserver's default, 0.5 s per server, made Ctrl-C wait for each server in turn).
+SHUTDOWN_POLL_S = 0.05
+
+
+class PortInUse(Exception):
+    """A local server could not listen: something else holds its port. `role` says which server."""
+
+    def __init__(self, port: int, role: str):
+        super().__init__(f"port {port} is in use")
+        self.port, self.role = port, role
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listen(port: int, role: str) -> socket.socket:
+    """A socket listening on 127.0.0.1:`port` (0: a free port), or PortInUse. Binding first, before
+    anything is started, lets a busy port end a start at once and with nothing to clean up."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server: TIME_WAIT is no owner
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(port, role) from None
+        raise
+    sock.listen(128)
+    return sock
 
 
 @dataclass
@@ -45,20 +75,39 @@ class EmbeddedAws:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> EmbeddedAws:
-        from moto.server import ThreadedMotoServer
+        """moto's WSGI app on a werkzeug server of ours. moto's ThreadedMotoServer would do, but its
+        accept loop polls at 0.5 s, it never closes its listening socket, and a busy port ends its
+        thread with sys.exit while start() waits for it forever."""
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
 
         from shared.local import moto_patches
 
         moto_patches.install()
-        self.port = self.port or free_port()
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.server.start()
+        listener = listen(self.port, "aws")
+        try:
+            # werkzeug serves a duplicate of the descriptor; ours is closed below either way.
+            self.server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
+                                      request_handler=MotoRequestHandler, fd=listener.fileno())
+        finally:
+            listener.close()
+        self.port = self.server.port
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                                        name="embedded-aws", daemon=True)
+        self._thread.start()
         point_sdks_at(self.endpoint)
         return self
 
     def stop(self) -> None:
+        """Stop serving and free the port (moto's state stays: it is process-wide)."""
         if self.server is not None:
-            self.server.stop()
+            self.server.shutdown()
+            self.server.server_close()
+            self._thread.join(timeout=1)
             self.server = None
 
     def client(self, service: str):

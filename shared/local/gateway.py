@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import traceback
 import uuid
@@ -21,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from shared import clock
+from shared.local.aws import SHUTDOWN_POLL_S
 from shared.local.lambda_runtime import LocalFunction
 
 
@@ -223,7 +225,8 @@ class Gateway:
         return out
 
     # --- HTTP server ---------------------------------------------------------------------------
-    def serve(self, port: int) -> ThreadingHTTPServer:
+    def serve(self, listener: socket.socket) -> _Server:
+        """Serve on a listening socket (see aws.listen) from a thread of its own; stop with `_Server.stop()`."""
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -250,13 +253,48 @@ class Gateway:
             def log_message(self, fmt, *args):  # request lines go to our logs, not stderr noise
                 pass
 
-        server = _Server(("127.0.0.1", port), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+        server = _Server(listener, Handler)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                         name="gateway", daemon=True).start()
         return server
 
 
 class _Server(ThreadingHTTPServer):
+    """A threaded HTTP server that knows its open connections, so that stopping it closes them:
+    a keep-alive client would otherwise keep a handler thread serving it after the runtime stopped."""
+
+    daemon_threads = True  # a request still running at exit must not hold the process
+
+    def __init__(self, listener: socket.socket, handler):
+        super().__init__(listener.getsockname(), handler, bind_and_activate=False)
+        self.socket.close()  # the one socketserver made; the listener is already bound and listening
+        self.socket = listener
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def stop(self) -> None:
+        """No new connections, and every open one closed: a handler thread waiting for the next request
+        on a keep-alive connection sees its end; one in the middle of a request fails to answer."""
+        self.shutdown()
+        with self._connections_lock:
+            open_now = list(self._connections)
+        for conn in open_now:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its client
+        self.server_close()
+
     def handle_error(self, request, client_address):
         import sys
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import traceback
 from datetime import UTC, datetime
 
@@ -47,12 +48,16 @@ class Pollers:
             self._threads.append(t)
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 1.0) -> None:
+        """Stop polling, waiting at most `timeout_s` in all (not per poller: four 5 s waits in turn made a
+        busy runtime slow to stop) for passes under way. A pass still running then (a function waiting on
+        a provider) is left to end on its daemon thread."""
         self._stop.set()
         for wake in self._wake.values():
             wake.set()
+        deadline = time.monotonic() + timeout_s
         for t in self._threads:
-            t.join(timeout=5)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def settle(self, *names: str, timeout_s: float = 10.0) -> None:
         """Return once each named poller (default: all) has run a whole pass begun after this call, so that
@@ -76,7 +81,8 @@ class Pollers:
             try:
                 busy = target()
             except Exception:  # noqa: BLE001 - a poller must survive a bad record; the error is kept
-                self.errors.append(traceback.format_exc())
+                if not self._stop.is_set():  # a pass cut short by the runtime stopping is no error
+                    self.errors.append(traceback.format_exc())
                 busy = False
             with self._passed:
                 self.passes[name] = self.passes.get(name, 0) + 1

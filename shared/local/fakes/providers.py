@@ -14,6 +14,8 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from shared.local.aws import SHUTDOWN_POLL_S
+
 from . import control, faults, nmi_api, sendgrid_api, twilio_api, twilio_callbacks
 from .state import FakeCredentials, FakeState, Fault
 from .wire import FakeRequest, Reply, text_reply
@@ -51,7 +53,8 @@ class ProviderFakes:
             self._stopping.clear()
             self._server = _Server(self._address, self)
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="provider-fakes", daemon=True
+                target=self._server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                name="provider-fakes", daemon=True,
             )
             self._thread.start()
         return self.base_url
