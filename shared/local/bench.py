@@ -5,10 +5,11 @@
    (botocore.session - floor), budget 1.8x for API handlers; peak RSS of the child.
 2. Import plus first request: a child imports the handler and answers its sample event
    (events/<domain>/<module>.json) against one local runtime started here.
-3. DynamoDB calls per request (and Scans, which must be 0), counted in-process with a botocore
-   `before-call.dynamodb` hook, for the handler alone (the authorizer's context is passed in).
+3. DynamoDB calls per request (and Scans, which must be 0), counted in-process with
+   shared.local.bench_common's hook, for the handler alone (the authorizer's context is passed in).
 4. One function per operation vs one function for all routes (shared.local.monolith).
 5. moto TransactWriteItems rates (shared.local.bench_txn).
+6. Items read at two table sizes (shared.local.bench_scale).
 
 CPU time, not wall-clock: these shared machines swing too much. A child's CPU (user + system)
 comes from os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN) deltas; its peak RSS is its
@@ -18,7 +19,6 @@ report, not a test: `main` always returns 0.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import json
 import os
@@ -28,11 +28,11 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shared.core.rights import ROLE_RANK
+from shared.local.bench_common import calls_made, counting, install_call_counter, table
 from shared.local.functions import ROOT, FunctionModule, discover
 from shared.local.quiet import quiet
 
@@ -53,7 +53,6 @@ _PEAK_SUFFIX = (
     "except (OSError, StopIteration):\n"
     "    pass\n"
 )
-_HOOK_ID = "echelonx-bench-dynamodb-calls"
 
 
 # --- child processes ---------------------------------------------------------------------------
@@ -315,55 +314,6 @@ def _event_files(fn: FunctionModule, values: Values, count: int, folder: Path) -
 
 
 # --- 3: DynamoDB calls per request --------------------------------------------------------------
-_counting = threading.local()
-_hook_installed = False
-
-
-def _on_dynamodb_call(event_name: str = "", **_) -> None:
-    calls = getattr(_counting, "calls", None)
-    if calls is not None:
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-    return None  # anything else would short-circuit botocore's call
-
-
-def install_call_counter() -> None:
-    """Hook every botocore session and client: future ones by wrapping Session.__init__ (PynamoDB
-    makes a session per thread), existing ones (made by seed or an earlier test) through gc, since
-    a client copies its session's handlers when it is created."""
-    global _hook_installed
-    if _hook_installed:
-        return
-    import botocore.client
-    import botocore.session
-
-    original = botocore.session.Session.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.register("before-call.dynamodb", _on_dynamodb_call, unique_id=_HOOK_ID)
-
-    botocore.session.Session.__init__ = init
-    for obj in gc.get_objects():
-        if isinstance(obj, botocore.session.Session):
-            obj.register("before-call.dynamodb", _on_dynamodb_call, unique_id=_HOOK_ID)
-        elif isinstance(obj, botocore.client.BaseClient):
-            obj.meta.events.register("before-call.dynamodb", _on_dynamodb_call, unique_id=_HOOK_ID)
-    _hook_installed = True
-
-
-@contextmanager
-def counting_dynamodb_calls():
-    """Counter of DynamoDB operations made on this thread only: not the servers' or pollers' threads."""
-    install_call_counter()
-    _counting.calls = Counter()
-    try:
-        yield _counting.calls
-    finally:
-        _counting.calls = None
-
-
-
-
 @dataclass
 class Calls:
     operation: str
@@ -424,14 +374,14 @@ def _count_requests(fn: FunctionModule, values: Values, requests: int) -> Calls:
     row = Calls(fn.spec.name, fn.spec.kind)
     for _ in range(requests):
         event = sample_event(fn, values)  # filled before counting: OTHER_* are written to the table
-        with counting_dynamodb_calls() as calls:
+        with counting() as tally:
             try:
                 answer = _handler(fn)(event, _context(fn))
             except Exception as exc:  # noqa: BLE001 - one failing handler must not end the report
                 row.error = f"{type(exc).__name__}: {exc}"[:100]
                 return row
         row.statuses.append(_status(answer))
-        row.counts.append(Counter(calls))
+        row.counts.append(tally.calls)
     return row
 
 
@@ -461,17 +411,6 @@ def transactions(quick: bool) -> dict:
 
 
 # --- printing -----------------------------------------------------------------------------------
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Plain-text columns: the first left-aligned, the others right-aligned."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
-
-
 def _num(value: float, digits: int = 1) -> str:
     return "-" if value != value else f"{value:.{digits}f}"  # NaN (no data) prints as "-"
 
@@ -542,7 +481,7 @@ def report_calls(rows: list[Calls], missing: list[str]) -> list[str]:
         first = row.counts[0] if row.counts else Counter()
         lines.append([row.operation, row.kind, "error" if row.error else "/".join(row.statuses),
                       " / ".join(map(str, row.calls)), "-" if limit is None else str(limit), str(row.scans),
-                      ", ".join(f"{op} {n}" for op, n in sorted(first.items()))])
+                      calls_made(first)])
     _title("3. DynamoDB calls per request, in-process, the handler alone (1st / 2nd request; Scans must be 0)")
     print(table(["function", "kind", "status", "calls", "limit", "Scans", "1st request"], lines))
     _notes(rows, missing)

@@ -5,7 +5,7 @@ tenant and N/20 clients join the platform. Each is written as its store writes i
 runs unchanged and its transaction (the item, its uniqueness claim, its audit entry) is collected,
 then written with what the stream consumer would derive from it (projection markers, search
 tokens, counters). getClientStats, getUserStats, getUsers and searchUsers then answer through the
-gateway with real tokens, and a botocore `after-call.dynamodb` hook counts the handler's calls,
+gateway with real tokens, and shared.local.bench_common's botocore hook counts the handler's calls,
 items read (Query/Scan: ScannedCount; GetItem: 1 if found; BatchGetItem: items returned) and Scans.
 
 The claim: a stats answer reads the same items whatever the size; a page reads at most about two
@@ -29,13 +29,14 @@ import itertools
 import json
 import random
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from unittest import mock
+
+from shared.local.bench_common import Tally, calls_made, counting, table
 
 SIZES, QUICK_SIZES = (1000, 20000), (200, 2000)
 USERS_PER_CLIENT = 20
@@ -70,69 +71,7 @@ _CLIENT_WORDS = (("Bright", "Summit", "Urban", "Peak", "Core", "Prime", "Active"
                  ("Fitness", "Wellness", "Athletics", "Studios", "Health", "Motion", "Strength", "Yoga",
                   "Cycle", "Training"))
 
-_HOOK_ID = "echelonx-bench-scale-items-read"
-_local = threading.local()
 _runs = itertools.count(1)
-
-
-# --- counting ------------------------------------------------------------------------------------
-@dataclass
-class Tally:
-    calls: Counter = field(default_factory=Counter)  # DynamoDB operation -> calls
-    items: int = 0
-
-
-def items_read(operation: str, parsed: dict) -> int:
-    """Items DynamoDB read to answer one call (what is billed as read, before any filter)."""
-    if operation in ("Query", "Scan"):
-        return int(parsed.get("ScannedCount", 0))
-    if operation == "GetItem":
-        return 1 if parsed.get("Item") else 0
-    if operation == "BatchGetItem":
-        return sum(len(found) for found in (parsed.get("Responses") or {}).values())
-    if operation == "TransactGetItems":
-        return sum(1 for answer in parsed.get("Responses") or [] if answer.get("Item"))
-    return 0
-
-
-def _after_call(model=None, parsed=None, **_) -> None:
-    tally = getattr(_local, "tally", None)
-    if tally is not None and model is not None:
-        tally.calls[model.name] += 1
-        tally.items += items_read(model.name, parsed or {})
-
-
-@contextmanager
-def hooked_sessions():
-    """Every botocore session made meanwhile gets the hook. A client copies its session's handlers
-    when it is made, so the clients PynamoDB already holds are dropped and made again, hooked."""
-    import botocore.session
-
-    from shared.local.aws import forget_cached_clients
-
-    original = botocore.session.Session.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.register("after-call.dynamodb", _after_call, unique_id=_HOOK_ID)
-
-    botocore.session.Session.__init__ = init
-    forget_cached_clients()
-    try:
-        yield
-    finally:
-        botocore.session.Session.__init__ = original
-        forget_cached_clients()  # hooked clients must not outlive the measurement
-
-
-@contextmanager
-def counting() -> Iterator[Tally]:
-    """DynamoDB calls made on this thread only (the gateway runs functions on its caller's thread)."""
-    _local.tally = Tally()
-    try:
-        yield _local.tally
-    finally:
-        _local.tally = None
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -366,27 +305,34 @@ def _answer(body: dict) -> int:
 
 
 
-def measure_one(n: int) -> list[dict]:
-    """One size on a runtime of its own (a stack name of its own: moto's backends are process-wide)."""
+@contextmanager
+def _seeded_runtime(name: str):
+    """A seeded runtime of its own (a stack name of its own: moto's backends are process-wide), with
+    the demo tenant's logins and the admin's and super_admin's tokens; its table is dropped after."""
     from shared.local.aws import EmbeddedAws
     from shared.local.runtime import Runtime
     from shared.local.seed import seed
-    from shared.users.projections import token_partition
 
-    runtime = Runtime(fakes=False, pollers=False, aws=EmbeddedAws(stack=f"bench-scale-{n}-{next(_runs)}"))
+    runtime = Runtime(fakes=False, pollers=False, aws=EmbeddedAws(stack=f"{name}-{next(_runs)}"))
     try:
         runtime.start()
         logins = seed()
-        tokens = {role: login(runtime, logins[role]) for role in ("admin", "super_admin")}
+        yield runtime, logins, {role: login(runtime, logins[role]) for role in ("admin", "super_admin")}
+    finally:
+        _drop_table(runtime)
+        runtime.stop()
+
+
+def measure_one(n: int) -> list[dict]:
+    """One size on a runtime of its own."""
+    from shared.users.projections import token_partition
+
+    with _seeded_runtime(f"bench-scale-{n}") as (runtime, logins, tokens):
         loaded = load(runtime, logins["client_id"], tokens["super_admin"]["user"]["id"], n)
         facts = {"size": n, "clients": loaded.clients, "items_loaded": loaded.items,
                  "load_seconds": round(loaded.seconds, 1),
                  "matching": count_partition(runtime, token_partition(logins["client_id"], SEARCH))}
-        with hooked_sessions():
-            return [_row(facts, operation[0], *request(runtime, operation, tokens)) for operation in OPERATIONS]
-    finally:
-        _drop_table(runtime)
-        runtime.stop()
+        return [_row(facts, operation[0], *request(runtime, operation, tokens)) for operation in OPERATIONS]
 
 
 def _drop_table(runtime) -> None:
@@ -396,8 +342,8 @@ def _drop_table(runtime) -> None:
 
 
 def _row(facts: dict, operation: str, status: int, body: dict, tally: Tally) -> dict:
-    return {**facts, "operation": operation, "status": status, "calls": sum(tally.calls.values()),
-            "items_read": tally.items, "scans": tally.calls.get("Scan", 0), "answer": _answer(body),
+    return {**facts, "operation": operation, "status": status, "calls": tally.total,
+            "items_read": tally.items, "scans": tally.scans, "answer": _answer(body),
             "by_call": dict(tally.calls)}
 
 
@@ -428,22 +374,10 @@ def problems(rows: list[dict]) -> list[str]:
     return out
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Plain-text columns: text left-aligned, numbers right-aligned."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells):
-        return "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
-
-
 def report(rows: list[dict]) -> list[str]:
     lines = [[f"{r['size']:,}", r["operation"], str(r["status"]), str(r["calls"]), str(r["items_read"]),
-              str(r["scans"]), str(r["answer"]), ", ".join(f"{op} {k}" for op, k in sorted(r["by_call"].items()))]
-             for r in rows]
-    print(table(["size", "operation", "status", "calls", "items read", "Scans", "answer", "calls made"], lines))
+              str(r["scans"]), str(r["answer"]), calls_made(r["by_call"])] for r in rows]
+    print(table(["size", "operation", "status", "calls", "items read", "Scans", "answer", "calls made"], lines, left=2))
     print(f"answer: total for stats, items on the page for lists (limit {LIMIT}); searchUsers q={SEARCH!r}")
     for r in rows[::len(OPERATIONS)]:
         print(f"{r['size']:,} users: {r['clients']:,} clients, {r['matching']:,} users match {SEARCH!r}; "

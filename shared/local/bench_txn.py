@@ -15,6 +15,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from shared.local import moto_txn
+from shared.local.bench_common import table
 
 REGION = "us-east-1"
 
@@ -86,15 +87,12 @@ def _tx_per_s(ddb, table_name: str, n_tx: int) -> float:
 
 
 def main() -> None:
-    rows = [
-        ("patched", 1000, 20000, measure(1000, 20000)),
-        ("moto 5.2.5", 20, 2000, measure_unpatched(20, 2000)),
-    ]
-    print(f"{'implementation':<14} {'tx':>5} {'items':>6} {'tx/s':>9}")
-    for label, n_tx, items, result in rows:
-        print(f"{label:<14} {n_tx:>5} {0:>6} {result['empty_tx_per_s']:>9.1f}")
-        print(f"{label:<14} {n_tx:>5} {items:>6} {result['big_tx_per_s']:>9.1f}")
-        print(f"{label:<14} ratio big/empty = {result['ratio']:.2f}")
+    rows = []
+    for label, n_tx, items, result in (("patched", 1000, 20000, measure(1000, 20000)),
+                                       ("moto 5.2.5", 20, 2000, measure_unpatched(20, 2000))):
+        rows += [[label, str(n_tx), "0", f"{result['empty_tx_per_s']:.1f}", ""],
+                 [label, str(n_tx), f"{items:,}", f"{result['big_tx_per_s']:.1f}", f"{result['ratio']:.2f}"]]
+    print(table(["implementation", "tx", "items", "tx/s", "full/empty"], rows))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from shared.local import bench
+from shared.local.bench_common import counting, table
 from shared.local.functions import FunctionModule, discover
 
 _MODULES = {"getUserById": "users/get_user_by_id", "login": "auth/login", "authorizer": "auth/authorizer"}
@@ -102,14 +103,29 @@ def test_calls_on_other_threads_are_not_counted(local):
     def other():
         boto3.client("dynamodb").list_tables()
 
-    with bench.counting_dynamodb_calls() as calls:
+    with counting() as tally:
         thread = threading.Thread(target=other)
         thread.start()
         thread.join()
-    assert calls == Counter()
-    with bench.counting_dynamodb_calls() as calls:
+    assert tally.calls == Counter() and tally.items == 0
+    with counting() as tally:
         other()
-    assert calls == Counter(ListTables=1)
+    assert tally.calls == Counter(ListTables=1)
+
+
+def test_items_read_are_what_dynamodb_read_before_the_filter(local):
+    ddb, table_name = local.aws.client("dynamodb"), local.aws.names["Table"]
+    partition = "P#BENCH-COUNT-TEST"
+    for i in range(3):
+        ddb.put_item(TableName=table_name, Item={"PK": {"S": partition}, "SK": {"S": f"I#{i}"}, "n": {"N": str(i)}})
+    with counting() as tally:
+        got = ddb.query(TableName=table_name, KeyConditionExpression="PK = :pk", FilterExpression="n = :two",
+                        ExpressionAttributeValues={":pk": {"S": partition}, ":two": {"N": "2"}})
+        ddb.get_item(TableName=table_name, Key={"PK": {"S": partition}, "SK": {"S": "I#0"}})
+        ddb.get_item(TableName=table_name, Key={"PK": {"S": partition}, "SK": {"S": "absent"}})
+    assert len(got["Items"]) == 1
+    assert tally.calls == Counter(Query=1, GetItem=2) and tally.total == 3
+    assert tally.items == 3 + 1  # the query read all three to return one; a missing item reads none
 
 
 def test_monolith_routes_every_api_operation():
@@ -136,8 +152,10 @@ def test_call_limits_follow_the_budgets():
 
 
 def test_tables_are_aligned():
-    text = bench.table(["name", "ms"], [["a", "1.0"], ["longer name", "123.4"]])
+    text = table(["name", "ms"], [["a", "1.0"], ["longer name", "123.4"]])
     lines = text.splitlines()
     assert len(lines) == 4
     assert len({len(line) for line in lines}) == 1  # the last column is right-aligned
     assert lines[3].startswith("longer name")
+    two = table(["size", "operation", "calls"], [["1,000", "getUsers", "2"], ["20,000", "searchUsers", "12"]], left=2)
+    assert two.splitlines()[2].startswith("1,000   getUsers ")  # names left-aligned, figures right

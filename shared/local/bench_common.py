@@ -1,0 +1,112 @@
+"""What every benchmark shares: one DynamoDB call counter and one table printer.
+
+The counter is a botocore `after-call.dynamodb` event hook: per DynamoDB operation the calls made, and
+the items read (what DynamoDB reads, and bills, before any filter). It counts the calls of the thread
+inside `counting()` only, so the servers' and pollers' threads never add to a request's figures;
+the gateway and in-process handlers run on their caller's thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+_HOOK_ID = "echelonx-bench-dynamodb-calls"
+_EVENT = "after-call.dynamodb"
+_local = threading.local()
+_installed = threading.Lock()
+_hooked = False
+
+
+@dataclass
+class Tally:
+    """The DynamoDB calls made inside one `counting()` block."""
+
+    calls: Counter = field(default_factory=Counter)  # DynamoDB operation -> calls
+    items: int = 0  # items read
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def scans(self) -> int:
+        return self.calls.get("Scan", 0)
+
+
+def items_read(operation: str, parsed: dict) -> int:
+    """Items DynamoDB read to answer one call (what is billed as read, before any filter)."""
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", 0))
+    if operation == "GetItem":
+        return 1 if parsed.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(found) for found in (parsed.get("Responses") or {}).values())
+    if operation == "TransactGetItems":
+        return sum(1 for answer in parsed.get("Responses") or [] if answer.get("Item"))
+    return 0
+
+
+def _after_call(model=None, parsed=None, **_) -> None:
+    tally = getattr(_local, "tally", None)
+    if tally is not None and model is not None:
+        tally.calls[model.name] += 1
+        tally.items += items_read(model.name, parsed or {})
+
+
+def install_call_counter() -> None:
+    """Hook every botocore session and client, once per process: future ones by wrapping
+    Session.__init__ (PynamoDB makes a session per thread), existing ones (made by a seed or an earlier
+    test) through gc, since a client copies its session's handlers when it is made. Outside
+    `counting()` the hook does nothing."""
+    global _hooked
+    with _installed:
+        if _hooked:
+            return
+        import botocore.client
+        import botocore.session
+
+        original = botocore.session.Session.__init__
+
+        def init(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            self.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+
+        botocore.session.Session.__init__ = init
+        for obj in gc.get_objects():
+            if isinstance(obj, botocore.session.Session):
+                obj.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+            elif isinstance(obj, botocore.client.BaseClient):
+                obj.meta.events.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+        _hooked = True
+
+
+@contextmanager
+def counting() -> Iterator[Tally]:
+    """The DynamoDB calls and items read of this thread while the block runs."""
+    install_call_counter()
+    _local.tally = Tally()
+    try:
+        yield _local.tally
+    finally:
+        _local.tally = None
+
+
+def calls_made(calls: Counter) -> str:
+    """`GetItem 1, Query 2`: the calls of one request, by operation."""
+    return ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
+
+
+def table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """Plain-text columns: the first `left` left-aligned (names), the others right-aligned (figures)."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
