@@ -10,6 +10,7 @@
 4. One function per operation vs one function for all routes (shared.local.monolith).
 5. moto TransactWriteItems rates (shared.local.bench_txn).
 6. Items read at two table sizes (shared.local.bench_scale).
+7. getUsers past soft-deleted users: calls and items read (shared.local.bench_scale.measure_deleted).
 
 CPU time, not wall-clock: these shared machines swing too much. A child's CPU (user + system)
 comes from os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN) deltas; its peak RSS is its
@@ -559,6 +560,26 @@ def _with_runtime(fns: list[FunctionModule], runs: int) -> list[str]:
                 runtime.stop()
 
 
+def deleted_users(quick: bool) -> list[str]:
+    """Part 7: getUsers past soft-deleted users (bench_scale.measure_deleted), against the list limit."""
+    from shared.local import bench_scale
+
+    users, deleted = bench_scale.QUICK_DELETED_SCALE if quick else bench_scale.DELETED_SCALE
+    limit = bench_scale.DELETED_LIMIT
+    _title(f"7. getUsers (limit {limit}) after {deleted:,} of {users:,} users were soft-deleted "
+           "(DynamoDB calls and items read, the handler alone)")
+    try:
+        row = bench_scale.measure_deleted(users, deleted, limit)
+    except Exception as exc:  # noqa: BLE001 - a report, not a test
+        print(f"part 7 skipped: {type(exc).__name__}: {exc}")
+        return [f"part 7 skipped ({type(exc).__name__})"]
+    bench_scale.report_deleted(row)
+    budget = call_limit("getUsers")
+    print(f"limit for a list: {budget} calls: " + ("met" if row["calls"] <= budget else "OVER"))
+    return [f"getUsers made {row['calls']} DynamoDB calls past {deleted:,} deleted users (limit {budget})"
+            ] if row["calls"] > budget else []
+
+
 def main(quick: bool = False) -> int:
     _env_defaults()
     runs = QUICK_RUNS if quick else RUNS
@@ -576,5 +597,6 @@ def main(quick: bool = False) -> int:
     print("\n6. Items read at two sizes (getClientStats, getUserStats, getUsers, searchUsers)", flush=True)
     if bench_scale.main(quick=quick):
         problems.append("items read grow with the data (table 6)")
+    problems += deleted_users(quick)
     print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))
     return 0

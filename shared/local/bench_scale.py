@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from unittest import mock
+from urllib.parse import quote
 
 from shared.local.bench_common import Tally, calls_made, counting, table
 
@@ -386,6 +387,69 @@ def report(rows: list[dict]) -> list[str]:
     print(f"\nclaim (stats read the same at every size, a page at most {PAGE_BOUND} items, no Scan): "
           + ("holds" if not found else "BROKEN: " + "; ".join(found)))
     return found
+
+
+# --- a list past soft-deleted users ---------------------------------------------------------------
+# 1,050 users loaded into the demo tenant, the newest 1,000 then deleted with deleteUser: getUsers
+# newest first must find its page past them (a store that filters them out reads them all).
+DELETED_SCALE, QUICK_DELETED_SCALE = (1050, 1000), (210, 200)
+DELETED_LIMIT = 10
+
+
+def _newest_loaded(runtime, tokens: dict, seeded: set[str], wanted: int) -> list[str]:
+    """Ids of the `wanted` newest loaded users, through the product's own list (newest first)."""
+    headers = {"authorization": f"Bearer {tokens['admin']['access_token']}"}
+    ids, query = [], "limit=200"
+    while len(ids) < wanted:
+        status, _, body = runtime.gateway.handle("GET", "/users", query, headers, b"")
+        page = json.loads(body)
+        if status != 200:
+            raise RuntimeError(f"getUsers answered {status} while listing users to delete: {page}")
+        ids += [u["id"] for u in page["items"] if u["email"] not in seeded]
+        if not page.get("next_cursor"):
+            break
+        query = f"limit=200&cursor={quote(page['next_cursor'])}"
+    if len(ids) < wanted:
+        raise RuntimeError(f"only {len(ids)} loaded users to delete, {wanted} wanted")
+    return ids[:wanted]
+
+
+def _delete(runtime, tokens: dict, ids: list[str]) -> None:
+    headers = {"authorization": f"Bearer {tokens['admin']['access_token']}"}
+    for user_id in ids:
+        status, _, body = runtime.gateway.handle("DELETE", f"/users/{user_id}", "", headers, b"")
+        if status != 204:
+            raise RuntimeError(f"deleteUser {user_id} answered {status}: {body[:200]!r}")
+
+
+def measure_deleted(users: int = DELETED_SCALE[0], deleted: int = DELETED_SCALE[1],
+                    limit: int = DELETED_LIMIT) -> dict:
+    """getUsers (`limit`) once `deleted` of `users` loaded users, the newest, were soft-deleted through
+    deleteUser: the handler's DynamoDB calls and items read, and what it answered."""
+    from shared.local.quiet import quiet
+
+    with quiet(), _seeded_runtime(f"bench-deleted-{users}") as (runtime, logins, tokens):
+        seeded = {creds["email"] for creds in logins.values() if isinstance(creds, dict) and "email" in creds}
+        load(runtime, logins["client_id"], tokens["super_admin"]["user"]["id"], users)
+        started = time.perf_counter()
+        gone = _newest_loaded(runtime, tokens, seeded, deleted)
+        _delete(runtime, tokens, gone)
+        seconds = time.perf_counter() - started
+        status, body, tally = request(runtime, ("getUsers", "admin", "/users", f"limit={limit}"), tokens)
+    page = [u["id"] for u in body.get("items", [])]
+    return {"users": users, "deleted": deleted, "seeded": len(seeded - {logins["super_admin"]["email"]}),
+            "limit": limit, "status": status, "calls": tally.total, "items_read": tally.items,
+            "returned": len(page), "by_call": dict(tally.calls), "delete_seconds": round(seconds, 1),
+            "page_ids": page, "deleted_ids": gone}
+
+
+def report_deleted(row: dict) -> None:
+    """The row as `echelonx bench` prints it."""
+    print(table(["users", "deleted", "limit", "status", "calls", "items read", "returned", "calls made"],
+                [[f"{row['users']:,}", f"{row['deleted']:,}", str(row["limit"]), str(row["status"]), str(row["calls"]),
+                  str(row["items_read"]), str(row["returned"]), calls_made(row["by_call"])]], left=0))
+    print(f"the newest {row['deleted']:,} of {row['users']:,} loaded users deleted with deleteUser in "
+          f"{row['delete_seconds']} s; the {row['seeded']} seeded staff, newer, stay")
 
 
 def main(quick: bool = False) -> int:
