@@ -421,7 +421,7 @@ def test_usage_counts_sent_messages_and_cost_against_the_limit(api, local, tenan
 
 def test_stats_revenue_and_usage_read_a_fixed_number_of_items(local, tenant):
     """O(1): counter items only, whatever the data size (counted in-process, like `echelonx bench`)."""
-    from shared.local.bench import counting_dynamodb_calls
+    from shared.local.bench_common import counting
     from shared.local.sample_events import SUPER, api_event
 
     cid = tenant["client"]["id"]
@@ -430,8 +430,9 @@ def test_stats_revenue_and_usage_read_a_fixed_number_of_items(local, tenant):
             ("GetClientStatsFunction", "GET /clients/stats", {}, {}, SUPER),
             ("GetClientRevenueFunction", "GET /clients/{id}/revenue", {"id": cid}, {"months": "36"}, admin),
             ("GetClientUsageFunction", "GET /clients/{id}/usage", {"id": cid}, {}, admin)):
-        with counting_dynamodb_calls() as calls:
+        with counting() as tally:
             answer = local.functions[function].invoke(api_event(route, path, query, None, auth))
+        calls = tally.calls
         assert answer["statusCode"] == 200, answer
         assert sum(calls.values()) <= 2 and not calls["Scan"] and not calls["Query"], (function, calls)
 
