@@ -1,9 +1,10 @@
 """The `operation` decorator: everything a Lambda behind the HTTP API needs, around one plain function.
 
 API Gateway already routes each request to its own function, so there is no router here: the
-decorator reads the v2 event, authorises by role, validates path/query/body with pydantic, calls
-the handler, serialises the answer and maps every `AppError` to problem+json. It also records a
-`FunctionSpec` that `echelonx template` and `echelonx openapi` read offline.
+decorator reads the v2 event, authorises by role, validates path/query/body, calls the handler,
+serialises the answer and maps every `AppError` to problem+json; a provider failure becomes a
+422/502/503 and anything else a 500 that shows the correlation id and nothing of the error. It also
+records a `FunctionSpec` that `echelonx template` and `echelonx openapi` read offline.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from shared.core.log import logger, metrics
 from shared.errors import (
     AppError,
     Forbidden,
+    Internal,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
+    UpstreamError,
     ValidationFailed,
 )
 
@@ -98,14 +101,30 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
         answer = _answer(spec, fn(*args), correlation_id)
     except AppError as err:
         answer = problem(err, event.get("rawPath", ""), correlation_id)
+    except UpstreamError as err:
+        answer = problem(_upstream(err), event.get("rawPath", ""), correlation_id)
+    except Exception:  # noqa: BLE001 - whatever our code did not expect is a 500, never a crash of the function
+        logger.exception("unexpected error")  # once, with the traceback; the correlation id is a key of every line
+        answer = problem(Internal("an unexpected error; quote the correlation id when you report it"),
+                         event.get("rawPath", ""), correlation_id)
     metrics.add_dimension(name="operation", value=spec.name)
     metrics.add_metric(name="Requests", unit="Count", value=1)
-    if answer["statusCode"] >= 400:
+    if answer["statusCode"] >= 500:
+        metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+    elif answer["statusCode"] >= 400:
         metrics.add_metric(name="ClientErrors", unit="Count", value=1)
     metrics.flush_metrics()
     metrics.clear_metrics()  # flush skips clearing when metrics are disabled (locally); dimensions must not pile up
     logger.info("request", extra={"status": answer["statusCode"],
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+    return answer
+
+
+def _upstream(err: UpstreamError) -> AppError:
+    """The answer for a failed dependency; logged without a traceback (a ProviderError's str is
+    redacted, and its SDK exception is deliberately not chained)."""
+    answer = err.app_error()
+    logger.warning("provider error", extra={"error": str(err), "status": answer.status})
     return answer
 
 

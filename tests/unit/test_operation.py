@@ -1,0 +1,119 @@
+"""The `operation` decorator on its own: what a caller gets when a handler fails, and what it refuses
+before a handler runs. Handlers here are made for the purpose; no AWS is involved."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from shared.api import operation
+from shared.providers.errors import ProviderError, from_status, from_transport
+
+CORRELATION = "corr-7f3a"
+
+
+def event(path: str = "/things", body: str | None = None, params: dict | None = None,
+          headers: dict | None = None) -> dict:
+    """A minimal HTTP API v2 event as API Gateway sends it (public route: no authorizer context)."""
+    out = {"version": "2.0", "rawPath": path, "headers": {"x-correlation-id": CORRELATION, **(headers or {})},
+           "requestContext": {"requestId": "req-1", "http": {"sourceIp": "198.51.100.4", "userAgent": "t"}}}
+    if body is not None:
+        out["body"] = body
+    if params:
+        out["pathParameters"] = params
+    return out
+
+
+def raising(exc: BaseException):
+    @operation("GET /things", public=True, name="raiseThings")
+    def handler(req):
+        raise exc
+
+    return handler
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines the function logs, formatted as in Lambda (Powertools' own formatter)."""
+    from shared.core.log import logger
+
+    lines: list[dict] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(json.loads(self.format(record)))
+
+    keep = Keep()
+    keep.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(keep)
+    yield lines
+    logger._logger.removeHandler(keep)
+
+
+@pytest.fixture
+def emf(monkeypatch, capsys):
+    """The EMF documents flushed to stdout (metrics are on for these tests)."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+    def read() -> list[dict]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+
+    return read
+
+
+def _metric_names(documents: list[dict]) -> set[str]:
+    return {m["Name"] for d in documents for block in d["_aws"]["CloudWatchMetrics"] for m in block["Metrics"]}
+
+
+def test_an_unexpected_exception_is_a_500_problem_with_the_correlation_id_and_nothing_else(log_lines, emf):
+    answer = raising(KeyError("db-password=hunter2-and-more"))(event(), None)
+    assert answer["statusCode"] == 500
+    assert answer["headers"]["content-type"] == "application/problem+json"
+    body = json.loads(answer["body"])
+    assert body["type"] == "https://echelonx.dev/problems/internal" and body["status"] == 500
+    assert body["correlation_id"] == CORRELATION and answer["headers"]["x-correlation-id"] == CORRELATION
+    assert "hunter2" not in answer["body"] and "KeyError" not in answer["body"]
+    # Logged once with its traceback and the correlation id; counted as a server error.
+    with_traceback = [line for line in log_lines if "exception" in line]
+    assert len(with_traceback) == 1
+    assert "KeyError" in with_traceback[0]["exception"] and with_traceback[0]["correlation_id"] == CORRELATION
+    names = _metric_names(emf())
+    assert "ServerErrors" in names and "ClientErrors" not in names
+
+
+def test_a_client_error_is_counted_as_such_and_logs_no_traceback(log_lines, emf):
+    from shared.errors import NotFound
+
+    answer = raising(NotFound("thing not found"))(event(), None)
+    assert answer["statusCode"] == 404
+    assert not [line for line in log_lines if "exception" in line]
+    names = _metric_names(emf())
+    assert "ClientErrors" in names and "ServerErrors" not in names
+
+
+@pytest.mark.parametrize(("error", "status", "retry_after"), [
+    (from_status("twilio", 429, "Too Many Requests", retry_after="30"), 503, "30"),
+    (from_status("nmi", 503, "HTTP 503", method="GET", retry_after="120"), 503, "120"),
+    (from_status("twilio", 400, "queue is full", code=21611), 503, None),
+    (from_status("sendgrid", 500, "HTTP 500"), 502, None),
+    (from_transport("sendgrid", TimeoutError("read timed out")), 502, None),
+    (ProviderError("nmi", "Authentication failed", code=300, status=200), 502, None),
+])
+def test_a_provider_failure_is_503_when_it_says_not_now_and_502_when_it_failed(error, status, retry_after):
+    answer = raising(error)(event(), None)
+    body = json.loads(answer["body"])
+    assert answer["statusCode"] == status and body["status"] == status
+    assert body["type"].endswith("/unavailable" if status == 503 else "/bad-gateway")
+    assert answer["headers"].get("retry-after") == retry_after
+    assert error.message not in body["detail"]  # the provider's words describe our request, not the caller's
+
+
+def test_a_provider_refusing_the_callers_data_is_422_naming_the_field():
+    refusal = from_status("twilio", 400, "The 'To' number +15005550001 is not a valid phone number.", code=21211)
+    refusal.field = "/body/phone"  # set by the service that passed the caller's phone on
+    answer = raising(refusal)(event(), None)
+    body = json.loads(answer["body"])
+    assert answer["statusCode"] == 422 and body["type"].endswith("/unprocessable")
+    assert body["field"] == "/body/phone" and "21211" in body["detail"] and "+1500" not in answer["body"]
