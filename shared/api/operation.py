@@ -1,7 +1,7 @@
 """The `operation` decorator: everything a Lambda behind the HTTP API needs, around one plain function.
 
 API Gateway already routes each request to its own function, so there is no router here: the
-decorator reads the v2 event, authorises by role, validates path/query/body, calls the handler,
+decorator reads the v2 event, authorises by permission, validates path/query/body, calls the handler,
 serialises the answer and maps every `AppError` to problem+json; a provider failure becomes a
 422/502/503 and anything else a 500 that shows the correlation id and nothing of the error. It also
 records a `FunctionSpec` that `echelonx template` and `echelonx openapi` read offline.
@@ -14,13 +14,13 @@ import functools
 import json
 import re
 import time
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from shared.api.request import Request
 from shared.api.response import Response, http, problem
-from shared.api.spec import FunctionSpec
+from shared.api.spec import ULID_PATTERN, FunctionSpec
 from shared.core import rights
 from shared.core.actor import Actor, Scope
 from shared.core.log import logger, metrics
@@ -41,27 +41,32 @@ MAX_BODY_BYTES = 256 * 1024
 
 def operation(route: str, *, permission: str | None = None, own: bool = False, public: bool = False,
               tenant: str = "query", body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              out: Any = None, status: int = 200, name: str | None = None, heavy: bool = False):
+              path: dict[str, Any] | None = None, out: Any = None, status: int = 200, name: str | None = None,
+              heavy: bool = False):
     """Declare an HTTP operation: `"METHOD /path/{param}"` and the permission it needs.
 
     `own=True`: a caller holding only the own-record form of the permission (`users:read:own`) is let
     in too, and the service checks the item with `Scope.require`. `public=True`: no caller at all.
     `tenant` says where the acting tenant comes from: "query" (a super_admin may name `client_id`,
     else platform scope), "required" (a super_admin must name it), "path" (the path's `{id}` is the
-    tenant: /clients/{id}/...) or "platform" (the operation names no tenant)."""
-    method, path = route.split(" ", 1)
+    tenant: /clients/{id}/...) or "platform" (the operation names no tenant).
+
+    `path` gives the values a non-id path parameter accepts (`{"tier": TIERS}`, a tuple or a
+    Literal); `{id}` and `{*_id}` are ULIDs without saying so."""
+    method, route_path = route.split(" ", 1)
     if public == (permission is not None):
         raise ValueError(f"{route}: declare a permission, or public=True")
     if permission is not None and permission not in rights.CATALOGUE:
         raise ValueError(f"{route}: unknown permission {permission!r}")
     if tenant not in TENANT_MODES:
         raise ValueError(f"{route}: tenant must be one of {TENANT_MODES}")
+    path_rules = _path_rules(route, path)
 
     def wrap(fn):
         spec = FunctionSpec(kind="api", name=name or _operation_name(fn.__module__), method=method,
-                            route=path, role=_minimum_role(permission, own), permission=permission, own=own,
-                            tenant=None if public else tenant, body=body, query=query, out=out, status=status,
-                            summary=(fn.__doc__ or "").strip(), heavy=heavy)
+                            route=route_path, role=_minimum_role(permission, own), permission=permission, own=own,
+                            tenant=None if public else tenant, body=body, query=query, path=path_rules, out=out,
+                            status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy)
 
         @functools.wraps(fn)
         def handler(event: dict, context: Any = None) -> dict:
@@ -74,7 +79,8 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
 
 
 TENANT_MODES = ("query", "required", "path", "platform")
-_TENANT_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # a ULID, as every client id is
+_ULID = re.compile(ULID_PATTERN)
+_TENANT_ID = _ULID  # a ULID, as every client id is
 
 
 def _minimum_role(permission: str | None, own: bool) -> str | None:
@@ -132,7 +138,7 @@ def _request(spec: FunctionSpec, event: dict, ctx: dict, headers: dict, correlat
     actor = _actor(spec, ctx)
     raw_query = dict(event.get("queryStringParameters") or {})
     named = raw_query.pop("client_id", None) if spec.tenant in ("query", "required") else None
-    path = event.get("pathParameters") or {}
+    path = _path(spec, event.get("pathParameters") or {})
     query = _validate(spec.query, raw_query, "query") if spec.query is not None else raw_query
     data = _body(spec, event, headers) if spec.body is not None else None
     scope = _scope(spec, actor, named, path, data) if actor is not None else None
@@ -183,6 +189,39 @@ def _scope(spec: FunctionSpec, actor: Actor, named: str | None, path: dict, data
 
         require_tenant(named)
     return Scope(actor, named)
+
+
+def _path_rules(route: str, declared: dict[str, Any] | None) -> dict[str, tuple[str, ...] | None]:
+    """Each `{param}` of the route and what it accepts: None for an id (a ULID), else its values.
+    A parameter that is neither an id nor declared is refused here, at import: nothing a client
+    sends may reach a key unchecked."""
+    declared = dict(declared or {})
+    rules: dict[str, tuple[str, ...] | None] = {}
+    for name in re.findall(r"{(\w+)}", route):
+        if name in declared:
+            values = declared.pop(name)
+            rules[name] = tuple(get_args(values) or values)
+        elif name == "id" or name.endswith("_id"):
+            rules[name] = None
+        else:
+            raise ValueError(f"{route}: declare the values of {{{name}}} with path={{{name!r}: ...}}")
+    if declared:
+        raise ValueError(f"{route} has no path parameter {next(iter(declared))!r}")
+    return rules
+
+
+def _path(spec: FunctionSpec, raw: dict[str, str]) -> dict[str, str]:
+    """The route's parameters, each checked (a 400 naming /path/<name>); nothing undeclared passes."""
+    path = {}
+    for name, values in spec.path.items():
+        value = raw.get(name, "")
+        if values is None and not _ULID.fullmatch(value):
+            raise ValidationFailed(f"{name} must be an id this API returned (a ULID: 26 characters, "
+                                   "Crockford base32, upper case)", field=f"/path/{name}")
+        if values is not None and value not in values:
+            raise ValidationFailed(f"{name} must be one of {', '.join(values)}", field=f"/path/{name}")
+        path[name] = value
+    return path
 
 
 def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:

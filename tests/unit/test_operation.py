@@ -117,3 +117,44 @@ def test_a_provider_refusing_the_callers_data_is_422_naming_the_field():
     body = json.loads(answer["body"])
     assert answer["statusCode"] == 422 and body["type"].endswith("/unprocessable")
     assert body["field"] == "/body/phone" and "21211" in body["detail"] and "+1500" not in answer["body"]
+
+
+# --- path parameters ------------------------------------------------------------------------------
+
+@operation("GET /things/{id}/parts/{part_id}/{colour}", public=True, path={"colour": ("red", "blue")},
+           name="getThingPart")
+def thing_part(req):
+    return {"path": req.path}
+
+
+GOOD_ID, OTHER_ID = "01JDEM00000000000000000000", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"
+
+
+def test_ids_and_declared_values_reach_the_handler():
+    answer = thing_part(event(params={"id": GOOD_ID, "part_id": OTHER_ID, "colour": "red", "extra": "x"}), None)
+    assert answer["statusCode"] == 200, answer["body"]
+    assert json.loads(answer["body"])["path"] == {"id": GOOD_ID, "part_id": OTHER_ID, "colour": "red"}
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"id": "nope"}, "/path/id"),
+    ({"id": GOOD_ID.lower()}, "/path/id"),  # ids are written upper case; a key never sees another spelling
+    ({"id": GOOD_ID + "0"}, "/path/id"),
+    ({"id": "8" + GOOD_ID[1:]}, "/path/id"),  # beyond 128 bits
+    ({"id": GOOD_ID[:-1] + "O"}, "/path/id"),  # not Crockford base32
+    ({"id": GOOD_ID + "\n"}, "/path/id"),
+    ({"part_id": "T#tenant#USER"}, "/path/part_id"),
+    ({"colour": "green"}, "/path/colour"),
+    ({"colour": "RED"}, "/path/colour"),
+])
+def test_a_bad_path_parameter_is_a_400_naming_it(params, field):
+    answer = thing_part(event(params={"id": GOOD_ID, "part_id": OTHER_ID, "colour": "blue", **params}), None)
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["field"] == field
+
+
+def test_a_path_parameter_that_is_neither_an_id_nor_declared_is_refused_at_import():
+    with pytest.raises(ValueError, match="slug"):
+        operation("GET /things/{slug}", public=True)
+    with pytest.raises(ValueError, match="colour"):
+        operation("GET /things/{id}", public=True, path={"colour": ("red",)})
