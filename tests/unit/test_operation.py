@@ -158,3 +158,69 @@ def test_a_path_parameter_that_is_neither_an_id_nor_declared_is_refused_at_impor
         operation("GET /things/{slug}", public=True)
     with pytest.raises(ValueError, match="colour"):
         operation("GET /things/{id}", public=True, path={"colour": ("red",)})
+
+
+# --- bodies are strict JSON; query strings are text parsed into types ------------------------------
+
+def _models():
+    from pydantic import BaseModel, Field
+
+    class Body(BaseModel):
+        count: int | None = Field(None, ge=0)
+        name: str | None = None
+        active: bool | None = None
+
+    class Query(BaseModel):
+        count: int | None = None
+        active: bool | None = None
+
+    return Body, Query
+
+
+Body, Query = _models()
+
+
+@operation("PATCH /things/{id}", public=True, body=Body, query=Query, name="updateThing")
+def update_thing(req, body):
+    return {"body": body.model_dump(exclude_none=True), "query": req.query.model_dump(exclude_none=True)}
+
+
+def _patch(body, query=None, **headers):
+    e = event(body=body, params={"id": GOOD_ID}, headers=headers)
+    if query:
+        e["queryStringParameters"] = query
+    return update_thing(e, None)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ('{"count": false}', "/body/count"),  # a boolean is not a number (it was stored as 0)
+    ('{"count": true}', "/body/count"),
+    ('{"count": "5"}', "/body/count"),
+    ('{"count": 1.0}', "/body/count"),
+    ('{"name": 5}', "/body/name"),  # a number is not a string
+    ('{"active": 1}', "/body/active"),
+    ('{"active": "true"}', "/body/active"),
+    ('null', "/body"),
+    ('[]', "/body"),
+    ('{"name": "\\ud83c"}', "/body"),  # half a UTF-16 pair
+    ('[' * 5000 + ']' * 5000, "/body"),
+    ('{"name": "x"} trailing', "/body"),
+])
+def test_a_body_value_of_the_wrong_json_type_is_a_400_naming_it(body, field):
+    answer = _patch(body)
+    assert answer["statusCode"] == 400, answer["body"]
+    assert json.loads(answer["body"])["field"] == field
+
+
+@pytest.mark.parametrize("body", [None, "", "  \n"])
+def test_a_missing_body_is_a_400_naming_the_body(body):
+    answer = _patch(body)
+    assert answer["statusCode"] == 400 and json.loads(answer["body"])["field"] == "/body"
+
+
+def test_query_strings_are_parsed_into_their_types_while_the_body_keeps_its_own():
+    answer = _patch('{"count": 3, "name": "ok", "active": false}', {"count": "7", "active": "true"})
+    assert answer["statusCode"] == 200, answer["body"]
+    assert json.loads(answer["body"]) == {"body": {"count": 3, "name": "ok", "active": False},
+                                          "query": {"count": 7, "active": True}}
+    assert _patch("{}")["statusCode"] == 200  # an empty patch is a patch; no body at all is not
