@@ -19,7 +19,7 @@ class FunctionSpec:
                  role: str | None = None, permission: str | None = None, own: bool = False,
                  tenant: str | None = None, body: Any = None, query: Any = None,
                  path: dict[str, tuple[str, ...] | None] | None = None, out: Any = None, status: int = 200,
-                 summary: str = "", heavy: bool = False):
+                 summary: str = "", heavy: bool = False, throttle: tuple[int, float] | None = None):
         self.kind = kind  # "api" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
@@ -33,6 +33,7 @@ class FunctionSpec:
         self.status = status
         self.summary = summary
         self.heavy = heavy  # needs more memory/CPU (argon2 hashing, exports)
+        self.throttle = throttle  # (burst, rate per second) of this route in the API stage; None = the default
 
     def __repr__(self) -> str:
         return f"FunctionSpec({self.kind!r}, {self.name!r})"
