@@ -41,7 +41,8 @@ MAX_BODY_BYTES = 256 * 1024
 def operation(route: str, *, permission: str | None = None, own: bool = False, public: bool = False,
               tenant: str = "query", body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               path: dict[str, Any] | None = None, out: Any = None, status: int = 200, name: str | None = None,
-              heavy: bool = False, throttle: tuple[int, float] | None = None):
+              heavy: bool = False, throttle: tuple[int, float] | None = None,
+              raises: tuple[type[AppError], ...] = ()):
     """Declare an HTTP operation: `"METHOD /path/{param}"` and the permission it needs.
 
     `own=True`: a caller holding only the own-record form of the permission (`users:read:own`) is let
@@ -53,7 +54,8 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
     `path` gives the values a non-id path parameter accepts (`{"tier": TIERS}`, a tuple or a
     Literal); `{id}` and `{*_id}` are ULIDs without saying so. `throttle=(burst, requests per
     second)` is the route's own API Gateway limit (template.yaml), for operations that cost more
-    than the stage default allows for (bulk writes, searches, exports)."""
+    than the stage default allows for (bulk writes, searches, exports). `raises` names the errors
+    its service may raise beyond those its declaration implies (`FunctionSpec.errors`)."""
     method, route_path = route.split(" ", 1)
     if public == (permission is not None):
         raise ValueError(f"{route}: declare a permission, or public=True")
@@ -67,7 +69,8 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
         spec = FunctionSpec(kind="api", name=name or _operation_name(fn.__module__), method=method,
                             route=route_path, role=_minimum_role(permission, own), permission=permission, own=own,
                             tenant=None if public else tenant, body=body, query=query, path=path_rules, out=out,
-                            status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy, throttle=throttle)
+                            status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy, throttle=throttle,
+                            raises=raises)
 
         @functools.wraps(fn)
         def handler(event: dict, context: Any = None) -> dict:

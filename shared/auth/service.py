@@ -20,6 +20,9 @@ from shared.users import logins as users
 PLATFORM = "P"  # the tenant part of a super_admin's refresh token
 _BAD_CREDENTIALS = "email or password is wrong"
 _BAD_REFRESH = "refresh token is not valid"
+# What login and refresh raise beyond what their declarations imply (their OpenAPI answers).
+LOGIN_ERRORS = (Unauthenticated, Forbidden, Locked)
+REFRESH_ERRORS = (Unauthenticated,)
 
 
 def login(body: LoginBody, source_ip: str | None = None) -> dict:
