@@ -1,6 +1,8 @@
 """The one error hierarchy. Services and stores raise these; `shared.api` maps them to problem+json.
 
 Each class has a stable problem `type` URI (RFC 9457). Errors are never recognised by message text.
+4xx classes are what a client caused; the 5xx ones say a dependency failed (502, 503) or, for
+`Internal`, that our code did (the decorator answers it for any exception it does not know).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ PROBLEM_BASE = "https://echelonx.dev/problems/"
 
 
 class AppError(Exception):
-    """A failure a client can cause or should be told about (never a 5xx)."""
+    """A failure a client can cause or should be told about, answered as problem+json."""
 
     status = 400
     code = "bad-request"
@@ -28,6 +30,7 @@ class AppError(Exception):
         return PROBLEM_BASE + self.code
 
     def problem(self, instance: str | None = None) -> dict:
+        """The RFC 9457 body (without the correlation id, which the decorator adds)."""
         body = {"type": self.type_uri, "title": self.title, "status": self.status, "detail": self.detail}
         if instance:
             body["instance"] = instance
@@ -84,6 +87,42 @@ class Locked(AppError):
     """Too many failed attempts; `Retry-After` says when to try again."""
 
     status, code, title = 429, "too-many-attempts", "Too many attempts"
+
+
+class Unprocessable(AppError):
+    """Well-formed, but a provider refused the value (an unreachable phone number, a card declined)."""
+
+    status, code, title = 422, "unprocessable", "Refused by the provider"
+
+
+class Internal(AppError):
+    """An unexpected failure of ours; the body carries only the correlation id to quote."""
+
+    status, code, title = 500, "internal", "Internal error"
+
+
+class BadGateway(AppError):
+    """A provider failed, could not be reached, or refused what we sent for reasons not the caller's."""
+
+    status, code, title = 502, "bad-gateway", "A provider failed"
+
+
+class Unavailable(AppError):
+    """A provider asked us to slow down or come back later; `Retry-After` when it said when."""
+
+    status, code, title = 503, "unavailable", "Temporarily unavailable"
+
+
+# What an operation that calls a provider may answer (its `raises=`).
+UPSTREAM = (Unprocessable, BadGateway, Unavailable)
+
+
+class UpstreamError(Exception):
+    """A dependency failed (shared.providers' ProviderError is one); `app_error()` says what the
+    caller is told. A base class here lets the decorator catch it without importing providers."""
+
+    def app_error(self) -> AppError:
+        return BadGateway()
 
 
 class VersionConflict(Exception):

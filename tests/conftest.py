@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from shared import clock
+from tests.addresses import session_from
 
 # Unit tests must never reach a real AWS account, whatever the machine has configured.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -33,11 +34,15 @@ def local():
 
 
 class Api:
-    """A tiny HTTP client for the local gateway: `api.post("/auth/login", json=...)`."""
+    """A tiny HTTP client for the local gateway: `api.post("/auth/login", json=...)`;
+    `api.from_address("127.4.5.6")` is the same client calling from another source IP."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, source_address: str | None = None):
         self.base = base
-        self.http = requests.Session()
+        self.http = session_from(source_address) if source_address else requests.Session()
+
+    def from_address(self, address: str) -> Api:
+        return Api(self.base, address)
 
     def __getattr__(self, method):
         def call(path, token=None, **kwargs):

@@ -4,7 +4,7 @@ from shared.auth.models import LoginBody
 from shared.users.models.account import TokenPair
 
 
-@operation("POST /auth/login", public=True, body=LoginBody, out=TokenPair, heavy=True)
+@operation("POST /auth/login", public=True, body=LoginBody, out=TokenPair, heavy=True, raises=service.LOGIN_ERRORS)
 def handler(req, body):
     """Exchange email and password (and a TOTP code when two-factor is on) for tokens."""
     return service.login(body, req.source_ip)

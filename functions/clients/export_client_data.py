@@ -4,7 +4,7 @@ from shared.clients.models.exports import ExportAccepted
 
 
 @operation("POST /clients/{id}/export", permission="exports:act", tenant="path", out=ExportAccepted,
-           status=202)
+           status=202, throttle=(5, 1))
 def handler(req):
     """exportClientData: starts a JSON Lines export of the tenant's data; poll the job for the file."""
     return exports.start(req.scope, req.path["id"])

@@ -1,35 +1,37 @@
 """The `operation` decorator: everything a Lambda behind the HTTP API needs, around one plain function.
 
 API Gateway already routes each request to its own function, so there is no router here: the
-decorator reads the v2 event, authorises by role, validates path/query/body with pydantic, calls
-the handler, serialises the answer and maps every `AppError` to problem+json. It also records a
-`FunctionSpec` that `echelonx template` and `echelonx openapi` read offline.
+decorator reads the v2 event, authorises by permission, validates path/query/body, calls the handler,
+serialises the answer and maps every `AppError` to problem+json; a provider failure becomes a
+422/502/503 and anything else a 500 that shows the correlation id and nothing of the error. It also
+records a `FunctionSpec` that `echelonx template` and `echelonx openapi` read offline.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import json
 import re
 import time
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from shared.api.request import Request
 from shared.api.response import Response, http, problem
-from shared.api.spec import FunctionSpec
+from shared.api.spec import ULID_PATTERN, FunctionSpec
 from shared.core import rights
 from shared.core.actor import Actor, Scope
 from shared.core.log import logger, metrics
 from shared.errors import (
     AppError,
     Forbidden,
+    Internal,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
+    UpstreamError,
     ValidationFailed,
 )
 
@@ -38,27 +40,37 @@ MAX_BODY_BYTES = 256 * 1024
 
 def operation(route: str, *, permission: str | None = None, own: bool = False, public: bool = False,
               tenant: str = "query", body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              out: Any = None, status: int = 200, name: str | None = None, heavy: bool = False):
+              path: dict[str, Any] | None = None, out: Any = None, status: int = 200, name: str | None = None,
+              heavy: bool = False, throttle: tuple[int, float] | None = None,
+              raises: tuple[type[AppError], ...] = ()):
     """Declare an HTTP operation: `"METHOD /path/{param}"` and the permission it needs.
 
     `own=True`: a caller holding only the own-record form of the permission (`users:read:own`) is let
     in too, and the service checks the item with `Scope.require`. `public=True`: no caller at all.
     `tenant` says where the acting tenant comes from: "query" (a super_admin may name `client_id`,
     else platform scope), "required" (a super_admin must name it), "path" (the path's `{id}` is the
-    tenant: /clients/{id}/...) or "platform" (the operation names no tenant)."""
-    method, path = route.split(" ", 1)
+    tenant: /clients/{id}/...) or "platform" (the operation names no tenant).
+
+    `path` gives the values a non-id path parameter accepts (`{"tier": TIERS}`, a tuple or a
+    Literal); `{id}` and `{*_id}` are ULIDs without saying so. `throttle=(burst, requests per
+    second)` is the route's own API Gateway limit (template.yaml), for operations that cost more
+    than the stage default allows for (bulk writes, searches, exports). `raises` names the errors
+    its service may raise beyond those its declaration implies (`FunctionSpec.errors`)."""
+    method, route_path = route.split(" ", 1)
     if public == (permission is not None):
         raise ValueError(f"{route}: declare a permission, or public=True")
     if permission is not None and permission not in rights.CATALOGUE:
         raise ValueError(f"{route}: unknown permission {permission!r}")
     if tenant not in TENANT_MODES:
         raise ValueError(f"{route}: tenant must be one of {TENANT_MODES}")
+    path_rules = _path_rules(route, path)
 
     def wrap(fn):
         spec = FunctionSpec(kind="api", name=name or _operation_name(fn.__module__), method=method,
-                            route=path, role=_minimum_role(permission, own), permission=permission, own=own,
-                            tenant=None if public else tenant, body=body, query=query, out=out, status=status,
-                            summary=(fn.__doc__ or "").strip(), heavy=heavy)
+                            route=route_path, role=_minimum_role(permission, own), permission=permission, own=own,
+                            tenant=None if public else tenant, body=body, query=query, path=path_rules, out=out,
+                            status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy, throttle=throttle,
+                            raises=raises)
 
         @functools.wraps(fn)
         def handler(event: dict, context: Any = None) -> dict:
@@ -71,7 +83,8 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
 
 
 TENANT_MODES = ("query", "required", "path", "platform")
-_TENANT_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # a ULID, as every client id is
+_ULID = re.compile(ULID_PATTERN)
+_TENANT_ID = _ULID  # a ULID, as every client id is
 
 
 def _minimum_role(permission: str | None, own: bool) -> str | None:
@@ -98,9 +111,17 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
         answer = _answer(spec, fn(*args), correlation_id)
     except AppError as err:
         answer = problem(err, event.get("rawPath", ""), correlation_id)
+    except UpstreamError as err:
+        answer = problem(_upstream(err), event.get("rawPath", ""), correlation_id)
+    except Exception:  # noqa: BLE001 - whatever our code did not expect is a 500, never a crash of the function
+        logger.exception("unexpected error")  # once, with the traceback; the correlation id is a key of every line
+        answer = problem(Internal("an unexpected error; quote the correlation id when you report it"),
+                         event.get("rawPath", ""), correlation_id)
     metrics.add_dimension(name="operation", value=spec.name)
     metrics.add_metric(name="Requests", unit="Count", value=1)
-    if answer["statusCode"] >= 400:
+    if answer["statusCode"] >= 500:
+        metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+    elif answer["statusCode"] >= 400:
         metrics.add_metric(name="ClientErrors", unit="Count", value=1)
     metrics.flush_metrics()
     metrics.clear_metrics()  # flush skips clearing when metrics are disabled (locally); dimensions must not pile up
@@ -109,11 +130,19 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
     return answer
 
 
+def _upstream(err: UpstreamError) -> AppError:
+    """The answer for a failed dependency; logged without a traceback (a ProviderError's str is
+    redacted, and its SDK exception is deliberately not chained)."""
+    answer = err.app_error()
+    logger.warning("provider error", extra={"error": str(err), "status": answer.status})
+    return answer
+
+
 def _request(spec: FunctionSpec, event: dict, ctx: dict, headers: dict, correlation_id: str) -> tuple[Request, Any]:
     actor = _actor(spec, ctx)
     raw_query = dict(event.get("queryStringParameters") or {})
     named = raw_query.pop("client_id", None) if spec.tenant in ("query", "required") else None
-    path = event.get("pathParameters") or {}
+    path = _path(spec, event.get("pathParameters") or {})
     query = _validate(spec.query, raw_query, "query") if spec.query is not None else raw_query
     data = _body(spec, event, headers) if spec.body is not None else None
     scope = _scope(spec, actor, named, path, data) if actor is not None else None
@@ -166,38 +195,60 @@ def _scope(spec: FunctionSpec, actor: Actor, named: str | None, path: dict, data
     return Scope(actor, named)
 
 
+def _path_rules(route: str, declared: dict[str, Any] | None) -> dict[str, tuple[str, ...] | None]:
+    """Each `{param}` of the route and what it accepts: None for an id (a ULID), else its values.
+    A parameter that is neither an id nor declared is refused here, at import: nothing a client
+    sends may reach a key unchecked."""
+    declared = dict(declared or {})
+    rules: dict[str, tuple[str, ...] | None] = {}
+    for name in re.findall(r"{(\w+)}", route):
+        if name in declared:
+            values = declared.pop(name)
+            rules[name] = tuple(get_args(values) or values)
+        elif name == "id" or name.endswith("_id"):
+            rules[name] = None
+        else:
+            raise ValueError(f"{route}: declare the values of {{{name}}} with path={{{name!r}: ...}}")
+    if declared:
+        raise ValueError(f"{route} has no path parameter {next(iter(declared))!r}")
+    return rules
+
+
+def _path(spec: FunctionSpec, raw: dict[str, str]) -> dict[str, str]:
+    """The route's parameters, each checked (a 400 naming /path/<name>); nothing undeclared passes."""
+    path = {}
+    for name, values in spec.path.items():
+        value = raw.get(name, "")
+        if values is None and not _ULID.fullmatch(value):
+            raise ValidationFailed(f"{name} must be an id this API returned (a ULID: 26 characters, "
+                                   "Crockford base32, upper case)", field=f"/path/{name}")
+        if values is not None and value not in values:
+            raise ValidationFailed(f"{name} must be one of {', '.join(values)}", field=f"/path/{name}")
+        path[name] = value
+    return path
+
+
 def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:
     raw = event.get("body") or ""
     if event.get("isBase64Encoded") and raw:
         raw = base64.b64decode(raw).decode("utf-8", errors="replace")
-    if len(raw.encode()) > MAX_BODY_BYTES:
+    # surrogatepass: a hand-made event may carry half a UTF-16 pair; the parser below refuses it.
+    if len(raw.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes", field="/body")
     ctype = headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if raw and ctype != "application/json" and not ctype.endswith("+json"):
         raise UnsupportedMediaType(field="/body")
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        raise ValidationFailed(f"body is not valid JSON: {exc.msg}", field="/body") from exc
-    except RecursionError as exc:  # e.g. [[[[…]]]] deeper than the parser's stack: not a 500
-        raise ValidationFailed("body is nested too deeply", field="/body") from exc
-    if "\\u" in raw and _has_lone_surrogate(data):
-        # JSON may escape half a UTF-16 pair ("\ud83c"): such text can be stored nowhere and sent to no one.
-        raise ValidationFailed("body has an unpaired \\u surrogate escape: not text", field="/body")
-    return _validate(spec.body, data, "body")
-
-
-def _has_lone_surrogate(data: Any) -> bool:
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    if not raw.strip():
+        raise ValidationFailed("this operation needs a JSON body", field="/body")
+    return _validate(spec.body, raw, "body")
 
 
 def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
+    """Query strings are text, parsed into the declared types (lax). A body is JSON text, held to
+    the types it is written in (strict: `false` is no number, `5` no string); pydantic's parser also
+    refuses what would break later: nesting past its depth limit, half a UTF-16 pair (`"\\ud83c"`)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(data, strict=True) if where == "body" else model.model_validate(data)
     except ValidationError as exc:
         errors = [{"field": "/" + "/".join([where, *map(str, e["loc"])]), "message": e["msg"]}
                   for e in exc.errors(include_url=False, include_input=False)]

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# An id as `shared.ids.new_id` writes it: a ULID, 26 characters of Crockford base32 (no I, L, O, U),
+# upper case; the first is at most 7 (128 bits). Path `{id}`/`{*_id}` parameters must match it.
+ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+
 
 class FunctionSpec:
     """One Lambda function: its kind decides memory, timeout and trigger in template.yaml.
@@ -14,7 +18,9 @@ class FunctionSpec:
     def __init__(self, kind: str, name: str, trigger: dict | None = None, method: str = "", route: str = "",
                  role: str | None = None, permission: str | None = None, own: bool = False,
                  tenant: str | None = None, body: Any = None, query: Any = None,
-                 out: Any = None, status: int = 200, summary: str = "", heavy: bool = False):
+                 path: dict[str, tuple[str, ...] | None] | None = None, out: Any = None, status: int = 200,
+                 summary: str = "", heavy: bool = False, throttle: tuple[int, float] | None = None,
+                 raises: tuple[type, ...] = ()):
         self.kind = kind  # "api" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
@@ -24,9 +30,59 @@ class FunctionSpec:
         self.own = own  # the own-record form of the grant admits too (the service checks the item)
         self.tenant = tenant  # where the acting tenant comes from (see shared.api.operation)
         self.body, self.query, self.out = body, query, out
+        self.path = path or {}  # route parameter → its allowed values, or None for a ULID id
         self.status = status
         self.summary = summary
         self.heavy = heavy  # needs more memory/CPU (argon2 hashing, exports)
+        self.throttle = throttle  # (burst, rate per second) of this route in the API stage; None = the default
+        self.raises = raises  # AppError classes only the service knows it raises (see errors())
 
     def __repr__(self) -> str:
         return f"FunctionSpec({self.kind!r}, {self.name!r})"
+
+    @property
+    def authenticated(self) -> bool:
+        """Behind the authorizer (a bearer token is needed)."""
+        return self.permission is not None
+
+    @property
+    def names_an_item(self) -> bool:
+        """The route has an id parameter (`{id}`, `{job_id}`)."""
+        return any(values is None for values in self.path.values())
+
+    @property
+    def names_a_tenant(self) -> bool:
+        """The caller may name a tenant (`client_id` in the query or body), which may not exist."""
+        return self.tenant in ("query", "required") or "client_id" in getattr(self.body, "model_fields", {})
+
+    @property
+    def takes_if_match(self) -> bool:
+        """A write that honours If-Match: the version read (of the item; for a bulk, each item's default)."""
+        return self.authenticated and self.method in ("PATCH", "PUT", "DELETE")
+
+    def errors(self) -> list[type]:
+        """The problem classes this operation may answer, derived from what it declares, so no list
+        of operations exists anywhere: inputs may be invalid (400), a token may be missing or lack
+        the permission (401/403), a named item or tenant may not exist (404), a write may collide
+        (409), an If-Match may be stale (412), a body may be too big or not JSON (413/415), and
+        anything may fail (500). `raises` adds what only the service knows (a public login's 401,
+        403 and 429; `shared.errors.UPSTREAM` for an operation that calls a provider). Read offline
+        (`echelonx openapi`), never at cold start."""
+        from shared import errors as e
+
+        found: list[type] = list(self.raises)
+        inputs = self.path or self.query is not None or self.body is not None or self.names_a_tenant
+        if inputs or self.takes_if_match:
+            found.append(e.ValidationFailed)
+        if self.authenticated:
+            found += [e.Unauthenticated, e.Forbidden]
+        if self.names_an_item or self.names_a_tenant:
+            found.append(e.NotFound)
+        if self.authenticated and self.method != "GET":
+            found += ([e.Duplicate] if self.body is not None and self.method != "DELETE" else []) + [e.Conflict]
+        if self.takes_if_match and self.names_an_item:  # a bulk answers each item's 412 inside its 200
+            found.append(e.PreconditionFailed)
+        if self.body is not None:
+            found += [e.PayloadTooLarge, e.UnsupportedMediaType]
+        found.append(e.Internal)
+        return sorted(dict.fromkeys(found), key=lambda cls: cls.status)

@@ -20,26 +20,36 @@ from shared.users import logins as users
 PLATFORM = "P"  # the tenant part of a super_admin's refresh token
 _BAD_CREDENTIALS = "email or password is wrong"
 _BAD_REFRESH = "refresh token is not valid"
+# What login and refresh raise beyond what their declarations imply (their OpenAPI answers).
+LOGIN_ERRORS = (Unauthenticated, Forbidden, Locked)
+REFRESH_ERRORS = (Unauthenticated,)
 
 
 def login(body: LoginBody, source_ip: str | None = None) -> dict:
     """Check the password (and TOTP when on), counting failures per email whether or not the
-    account exists; five within 15 minutes lock the email for 15 minutes, with the same answer."""
-    throttle = store.throttle_for(body.email)
-    wait = store.locked_for_seconds(throttle)
-    if wait:
-        raise Locked(f"too many failed logins; try again in {wait} s", headers={"retry-after": str(wait)})
+    account exists, and per source IP: five for an email, or twenty from one address, within 15
+    minutes lock it for 15 minutes, with the same answer."""
+    throttles = store.throttles_for(body.email, source_ip)
+    _refuse_if_locked(throttles)
     user = users.find_by_email(body.email)
     if not passwords.verify_password(user.password_hash if user else None, body.password):
-        _fail(throttle, user)
+        _fail(throttles, user)
     if user.two_factor_enabled:
-        _check_second_factor(user, body.totp_code, throttle)
+        _check_second_factor(user, body.totp_code, throttles)
     if user.status != "active":
         raise Forbidden(f"this account is {user.status}")
     _check_tenant(user)
-    store.clear(throttle)
+    # Only the email's count is forgiven: one good login of one's own must not reset an address
+    # that is trying other people's.
+    store.clear(throttles[0])
     users.record_login(user)
     return _new_session(user)
+
+
+def _refuse_if_locked(throttles: list) -> None:
+    wait = max(store.locked_for_seconds(t) for t in throttles)
+    if wait:
+        raise Locked(f"too many failed logins; try again in {wait} s", headers={"retry-after": str(wait)})
 
 
 def _check_tenant(user) -> None:
@@ -51,23 +61,21 @@ def _check_tenant(user) -> None:
             raise Forbidden(f"this account's organisation is {status}")
 
 
-def _fail(throttle: store.LoginThrottle, user) -> None:
-    throttle = store.record_failure(throttle)
+def _fail(throttles: list, user) -> None:
+    throttles = [store.record_failure(t) for t in throttles]
     if user is not None:
         users.record_failed_login(user)
-    wait = store.locked_for_seconds(throttle)
-    if wait:
-        raise Locked(f"too many failed logins; try again in {wait} s", headers={"retry-after": str(wait)})
+    _refuse_if_locked(throttles)
     raise Unauthenticated(_BAD_CREDENTIALS)
 
 
-def _check_second_factor(user, code: str | None, throttle) -> None:
+def _check_second_factor(user, code: str | None, throttles: list) -> None:
     from shared.security import totp
 
     if not code:
         raise Unauthenticated("a two-factor code is required", field="/body/totp_code")
     if not totp.verify_for_user(user, code):
-        _fail(throttle, None)
+        _fail(throttles, None)
 
 
 def refresh(refresh_token: str) -> dict:

@@ -1,4 +1,4 @@
-"""Auth items: login throttles (per email, known or not) and refresh-token sessions.
+"""Auth items: login throttles (per email, known or not, and per source IP) and refresh-token sessions.
 
 A session is one refresh-token family: the item keeps the hash of the current token and of every
 token it replaced, so presenting a replaced token (a theft signal) revokes the whole family.
@@ -13,63 +13,104 @@ from shared import clock
 from shared.db.table import Item, platform_key, tenant_key
 from shared.security.hashing import digest
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per email: guessing one account's password
+MAX_SOURCE_FAILURES = 20  # per source IP: trying many accounts from one place
 LOCK_SECONDS = 15 * 60
 SESSION_SECONDS = 30 * 24 * 3600
 
 
-class LoginThrottle(Item, discriminator="LOGIN_THROTTLE"):
-    """Failed attempts for one email hash; platform-scoped because the email may belong to no one."""
+class _Throttle(Item):
+    """Failed logins of one subject within a window that each failure extends; the `max_failures`-th
+    locks the subject for LOCK_SECONDS. Platform-scoped: the subject may belong to no tenant."""
 
-    email_hash = UnicodeAttribute()
     failures = NumberAttribute(default=0)
     locked_until = NumberAttribute(null=True)  # epoch ms
+    max_failures = MAX_FAILURES
+
+    def empty(self) -> _Throttle:
+        """A fresh count for the same subject."""
+        raise NotImplementedError
+
+    def subject_action(self):
+        """The update action that writes the subject onto a new item."""
+        raise NotImplementedError
+
+
+class LoginThrottle(_Throttle, discriminator="LOGIN_THROTTLE"):
+    """Failed attempts for one email hash."""
+
+    email_hash = UnicodeAttribute()
 
     def keys(self):
         return {"PK": platform_key("LOGIN", self.email_hash), "SK": "THROTTLE"}
 
+    def empty(self) -> LoginThrottle:
+        return LoginThrottle(email_hash=self.email_hash, failures=0)
 
-def throttle_for(email: str) -> LoginThrottle:
-    email_hash = digest(email.strip().lower())
-    try:
-        return LoginThrottle.get(platform_key("LOGIN", email_hash), "THROTTLE")
-    except LoginThrottle.DoesNotExist:
-        return LoginThrottle(email_hash=email_hash, failures=0)
+    def subject_action(self):
+        return LoginThrottle.email_hash.set(self.email_hash)
 
 
-def record_failure(throttle: LoginThrottle) -> LoginThrottle:
-    """Count one failure atomically; the MAX_FAILURES-th within the window locks for LOCK_SECONDS."""
+class SourceThrottle(_Throttle, discriminator="LOGIN_SOURCE_THROTTLE"):
+    """Failed attempts from one source IP (hashed: an address is personal data), whatever the email."""
+
+    source_hash = UnicodeAttribute()
+    max_failures = MAX_SOURCE_FAILURES
+
+    def keys(self):
+        return {"PK": platform_key("LOGIN_SOURCE", self.source_hash), "SK": "THROTTLE"}
+
+    def empty(self) -> SourceThrottle:
+        return SourceThrottle(source_hash=self.source_hash, failures=0)
+
+    def subject_action(self):
+        return SourceThrottle.source_hash.set(self.source_hash)
+
+
+def throttles_for(email: str, source_ip: str | None) -> list[_Throttle]:
+    """The email's throttle, and the source IP's when known, in one read (absent ones start at 0)."""
+    wanted: list[_Throttle] = [LoginThrottle(email_hash=digest(email.strip().lower()), failures=0)]
+    if source_ip:
+        wanted.append(SourceThrottle(source_hash=digest(source_ip), failures=0))
+    keys = [(t.derive_keys().PK, "THROTTLE") for t in wanted]
+    found = {item.PK: item for item in Item.batch_get(keys)}
+    return [found.get(t.PK, t) for t in wanted]
+
+
+def record_failure(throttle: _Throttle) -> _Throttle:
+    """Count one failure atomically; the `max_failures`-th within the window locks for LOCK_SECONDS."""
     now_ms, now_s = clock.now_ms(), clock.now_s()
     if is_stale(throttle, now_ms):
         clear(throttle)
-        throttle = LoginThrottle(email_hash=throttle.email_hash, failures=0)
+        throttle = throttle.empty()
+    kind = type(throttle)
     throttle.derive_keys()
     throttle.update(actions=[  # update() refreshes the model from the item's new image
-        LoginThrottle.entity.set(LoginThrottle),
-        LoginThrottle.email_hash.set(throttle.email_hash),
-        LoginThrottle.failures.add(1),
-        LoginThrottle.expires_at.set(now_s + LOCK_SECONDS),
+        kind.entity.set(kind),
+        throttle.subject_action(),
+        kind.failures.add(1),
+        kind.expires_at.set(now_s + LOCK_SECONDS),
     ])
-    if throttle.failures >= MAX_FAILURES and not throttle.locked_until:
-        throttle.update(actions=[LoginThrottle.locked_until.set(now_ms + LOCK_SECONDS * 1000),
-                                 LoginThrottle.expires_at.set(now_s + 2 * LOCK_SECONDS)])
+    if throttle.failures >= throttle.max_failures and not throttle.locked_until:
+        throttle.update(actions=[kind.locked_until.set(now_ms + LOCK_SECONDS * 1000),
+                                 kind.expires_at.set(now_s + 2 * LOCK_SECONDS)])
     return throttle
 
 
-def is_stale(throttle: LoginThrottle, now_ms: int) -> bool:
+def is_stale(throttle: _Throttle, now_ms: int) -> bool:
     """A finished lock, or a failure window past its end: TTL deletes lazily, so we check ourselves."""
     if throttle.locked_until:
         return throttle.locked_until <= now_ms
     return bool(throttle.expires_at) and throttle.expires_at * 1000 <= now_ms
 
 
-def locked_for_seconds(throttle: LoginThrottle) -> int:
+def locked_for_seconds(throttle: _Throttle) -> int:
     if throttle.locked_until and not is_stale(throttle, clock.now_ms()):
         return max(1, -(-(throttle.locked_until - clock.now_ms()) // 1000))
     return 0
 
 
-def clear(throttle: LoginThrottle) -> None:
+def clear(throttle: _Throttle) -> None:
     if throttle.failures or throttle.locked_until:
         throttle.derive_keys()
         throttle.delete()

@@ -73,13 +73,6 @@ def list_clients(scope: Scope, q, tier: str | None = None) -> dict:
     return page(items, last, lambda c: c.public())
 
 
-def known_tier(tier: str) -> str:
-    """getClientsByTier's path tier (400 naming /path/tier when unknown)."""
-    if tier not in TIERS:
-        raise ValidationFailed(f"tier must be one of {', '.join(TIERS)}", field="/path/tier")
-    return tier
-
-
 def search_clients(scope: Scope, q) -> dict:
     """searchClients: prefix match on the name's and email's words, accent- and case-insensitive.
     Reads the most selective term's token partition, then checks every term on the clients found."""

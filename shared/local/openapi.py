@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
+from shared.api.spec import ULID_PATTERN
+from shared.errors import PROBLEM_BASE
 from shared.local.functions import discover
 
 PROBLEM = {
@@ -21,9 +21,8 @@ PROBLEM = {
     },
 }
 GATEWAY_MESSAGE = {"type": "object", "properties": {"message": {"type": "string"}}}
-ERROR_STATUSES = {"400": "Invalid input (names the field)", "404": "Not found (also for another tenant's item)",
-                  "409": "Duplicate or conflicting state", "412": "If-Match names a stale version",
-                  "413": "Body too large", "415": "Body is not JSON", "429": "Too many attempts"}
+ULID = {"type": "string", "pattern": ULID_PATTERN, "minLength": 26, "maxLength": 26,
+        "description": "an id this API returned (a ULID)"}
 
 
 def build() -> dict:
@@ -71,7 +70,7 @@ def _operation(fn, refs) -> dict:
         op["description"] = spec.summary
     if spec.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema_ref(spec.body, refs)}}}
-    op["security"] = [] if spec.role is None else [{"bearer": []}]
+    op["security"] = [{"bearer": []}] if spec.authenticated else []
     if spec.role is not None:
         op["x-minimum-role"] = spec.role
         op["x-permission"] = spec.permission + (" (or its :own form, for the caller's own record)" if spec.own else "")
@@ -87,8 +86,9 @@ TENANT_PARAMETER = {
 
 
 def _parameters(spec) -> list[dict]:
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-              for name in re.findall(r"{(\w+)}", spec.route)]
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": ULID if values is None else {"type": "string", "enum": list(values)}}
+              for name, values in spec.path.items()]
     if spec.query is not None:
         schema = spec.query.model_json_schema()
         required = set(schema.get("required", []))
@@ -96,29 +96,49 @@ def _parameters(spec) -> list[dict]:
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
     if spec.tenant in TENANT_PARAMETER:
         params.append({"name": "client_id", "in": "query", "required": False, "description": TENANT_PARAMETER[spec.tenant],
-                       "schema": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}})
-    if spec.method in ("PATCH", "PUT", "DELETE") and spec.role is not None:
+                       "schema": ULID})
+    if spec.takes_if_match:
         params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
                        "description": "ETag of the version you read; a stale one answers 412"})
     return params
 
 
 def _responses(spec, refs) -> dict:
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    """The success answer, then one answer per status of the operation's error classes (each
+    described by the problem types it may carry), plus what API Gateway answers for it itself."""
     if spec.status == 204 or (spec.out is None and spec.status == 200 and spec.method == "DELETE"):
         out = {"204": {"description": "Done"}}
     else:
         content = {"application/json": {"schema": _schema_ref(spec.out, refs)}} if spec.out is not None else \
             {"application/json": {"schema": {"type": "object"}}}
         out = {str(spec.status): {"description": "Success", "content": content}}
-    for status, text in ERROR_STATUSES.items():
-        out[status] = {"description": text, "content": problem}
-    if spec.role is not None:
-        gateway = {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}}
-        out["401"] = {"description": "No bearer token (answered by API Gateway)", "content": gateway}
-        out["403"] = {"description": "Token refused (API Gateway) or role not allowed (problem+json)",
-                      "content": {**gateway, **problem}}
-    else:
-        out["401"] = {"description": "Credentials refused", "content": problem}
-        out["403"] = {"description": "Account not active", "content": problem}
+    by_status: dict[int, list[type]] = {}
+    for cls in spec.errors():
+        by_status.setdefault(cls.status, []).append(cls)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    gateway = {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}}
+    if spec.throttle is not None:
+        by_status.setdefault(429, [])
+    for status in sorted(by_status):
+        described = [f"{cls.title} ({PROBLEM_BASE}{cls.code})" for cls in by_status[status]]
+        content = dict(problem) if by_status[status] else {}
+        if _gateway_answers(spec, status):
+            described.append(_GATEWAY_TEXT[status])
+            content = {**gateway, **content}
+        out[str(status)] = {"description": "; or ".join(described), "content": content}
     return out
+
+
+_GATEWAY_TEXT = {401: "No bearer token (API Gateway: {\"message\": \"Unauthorized\"})",
+                 403: "Token refused (API Gateway: {\"message\": \"Forbidden\"})",
+                 429: "Route throttled (API Gateway: {\"message\": \"Too Many Requests\"})",
+                 500: "The function itself failed (API Gateway: {\"message\": \"Internal Server Error\"})"}
+
+
+def _gateway_answers(spec, status: int) -> bool:
+    """Whether API Gateway itself may answer this status for the route (its JSON, not ours)."""
+    if status in (401, 403):
+        return spec.authenticated
+    if status == 429:
+        return spec.throttle is not None
+    return status == 500

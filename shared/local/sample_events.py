@@ -25,7 +25,7 @@ ADMIN = {"user_id": "${USER_ID}", "role": "admin", "client_id": "${CLIENT_ID}", 
          "session_id": "01JDEMO0000000000000000000"}
 SUPER = {"user_id": "${USER_ID}", "role": "super_admin", "client_id": "", "permissions": "",
          "session_id": "01JDEMO0000000000000000000"}
-UNKNOWN_ID = "01JDEMO0000000000000000000"
+UNKNOWN_ID = "01JDEM00000000000000000000"  # well-formed, names nothing
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STACK = "echelonx"
 # What every sample API request carries; anything else in a file's headers is part of its request.

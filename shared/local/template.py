@@ -54,6 +54,11 @@ def _events(spec) -> list[str]:
                "            ApiId: !Ref HttpApi", f"            Method: {spec.method}", f"            Path: {spec.route}"]
         if spec.role is None:
             out += ["            Auth:", "              Authorizer: NONE"]
+        if spec.throttle is not None:
+            # SAM merges an event's RouteSettings into the HttpApi stage's, keyed "METHOD /path".
+            burst, rate = spec.throttle
+            out += ["            RouteSettings:", f"              ThrottlingBurstLimit: {burst}",
+                    f"              ThrottlingRateLimit: {rate}"]
         return out
     if spec.kind == "queue":
         t = spec.trigger

@@ -5,6 +5,9 @@
   caller must settle it (e.g. `twilio_sms.list_recent_messages`) before sending again.
 * `code`: the provider's own error code when it gave one (Twilio 21211, NMI 300, ...), else the
   HTTP status, else "timeout" / "connection".
+* `field`: the request input a permanent refusal is about, as a JSON pointer (`/body/phone`). Only
+  the caller knows which input it passed, so it sets this before letting the error reach an
+  operation; `app_error()` then answers 422 naming it.
 
 SDK exceptions are mapped by HTTP status and provider code, never by message text. Messages pass
 through `config.redact`, and the SDK exception is not chained (its request object holds the
@@ -14,9 +17,12 @@ credentials), so neither `str()`, `repr()` nor a logged traceback can show a sec
 from __future__ import annotations
 
 import json
+import math
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+from shared.errors import AppError, BadGateway, Unavailable, Unprocessable, UpstreamError
 
 from . import config
 
@@ -24,7 +30,7 @@ from . import config
 _TWILIO_TRANSIENT_CODES = frozenset({20429, 21611})
 
 
-class ProviderError(Exception):
+class ProviderError(UpstreamError):
     """A provider refused, failed or could not be reached."""
 
     def __init__(
@@ -38,6 +44,7 @@ class ProviderError(Exception):
         ambiguous: bool = False,
         retry_after: float | None = None,
         fields: tuple[str, ...] = (),
+        field: str | None = None,
     ) -> None:
         self.provider = provider
         self.message = config.redact(message)
@@ -46,7 +53,8 @@ class ProviderError(Exception):
         self.transient = transient
         self.ambiguous = ambiguous
         self.retry_after = retry_after
-        self.fields = fields
+        self.fields = fields  # the provider's own names of what it refused (SendGrid's "personalizations.0.to")
+        self.field = field
         super().__init__(self.message)
 
     @property
@@ -55,6 +63,25 @@ class ProviderError(Exception):
         if self.ambiguous:
             return "ambiguous"
         return "transient" if self.transient else "permanent"
+
+    @property
+    def down(self) -> bool:
+        """The provider failed or never answered (5xx, timeout, connection), as opposed to refusing
+        us for now (429, queue full) or for good."""
+        return self.status is None or self.status >= 500
+
+    def app_error(self) -> AppError:
+        """What the API caller is told: 422 for a refusal of its data, 503 (with Retry-After when the
+        provider said when) for "not now", 502 when the provider failed or refused us for our reasons.
+        Never the provider's message: it may describe our request, not the caller's."""
+        if self.kind == "permanent" and self.field:
+            return Unprocessable(f"{self.provider} refused this value (code {self.code})", field=self.field)
+        if self.transient and (self.retry_after is not None or not self.down):
+            headers = {"retry-after": str(max(1, math.ceil(self.retry_after)))} if self.retry_after is not None else {}
+            return Unavailable(f"{self.provider} is busy; try again later", headers=headers)
+        if self.ambiguous:
+            return BadGateway(f"{self.provider} did not confirm the request; it may have been carried out")
+        return BadGateway(f"{self.provider} failed (code {self.code})")
 
     def __str__(self) -> str:
         return f"{self.provider} {self.kind} error (status={self.status}, code={self.code}): {self.message}"

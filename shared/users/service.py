@@ -175,10 +175,3 @@ def bulk_update(scope: Scope, body: Any, expected_version: int | None = None) ->
     from shared.core import bulk
 
     return bulk.each(body.updates, lambda e: update_user(scope, e.id, e.changes, bulk.version_of(e, expected_version)))
-
-
-def known_role(role: str) -> str:
-    """getUsersByRole's path role (400 naming /path/role when unknown)."""
-    if role not in rights.ROLES:
-        raise ValidationFailed(f"role must be one of {', '.join(rights.ROLES)}", field="/path/role")
-    return role

@@ -12,6 +12,7 @@ import pytest
 from shared import clock
 from shared.ids import new_id
 from shared.local.seed import STAFF_PASSWORD
+from tests.addresses import fresh_loopback
 
 
 def _me(api, pair):
@@ -61,6 +62,7 @@ def test_logout_revokes_refresh_and_access(api, login):
 
 
 def test_unknown_email_and_wrong_password_answer_alike(api, local):
+    api = api.from_address(fresh_loopback())  # failures spend the address's budget too
     known = api.post("/auth/login", json={"email": local.logins["manager"]["email"], "password": "wrong-password"})
     unknown = api.post("/auth/login", json={"email": f"nobody-{new_id()}@x.io", "password": "wrong-password"})
     assert known.status_code == unknown.status_code == 401
@@ -74,6 +76,7 @@ def test_lockout_after_five_failures_and_release_after_fifteen_minutes(api, loca
     from shared.security.passwords import hash_password  # noqa: F401 - seeded user below hashes once
     from shared.users import store as users
 
+    api = api.from_address(fresh_loopback())
     email = f"lock-{new_id().lower()}@demo.echelonx.local"
     if known:
         users.create(_user(local.logins["client_id"], "user", email, STAFF_PASSWORD, first="Lock", last="Me"))
@@ -88,6 +91,31 @@ def test_lockout_after_five_failures_and_release_after_fifteen_minutes(api, loca
     clock.advance(61)
     after = api.post("/auth/login", json={"email": email, "password": STAFF_PASSWORD})
     assert after.status_code == (200 if known else 401)
+
+
+def test_twenty_failures_from_one_address_lock_that_address_whatever_the_emails(api, local):
+    """Credential stuffing spreads its guesses over many emails, each under the per-email limit."""
+    clock.freeze()
+    address = fresh_loopback()
+    stuffer = api.from_address(address)
+    guesses = [stuffer.post("/auth/login", json={"email": f"victim-{n}-{new_id().lower()}@x.io", "password": "Winter2024!"})
+               for n in range(20)]
+    assert [g.status_code for g in guesses] == [401] * 19 + [429]
+    assert int(guesses[-1].headers["retry-after"]) == 900
+    assert guesses[-1].json()["type"].endswith("/too-many-attempts")
+    seeded = local.logins["manager"]
+    right = {"email": seeded["email"], "password": seeded["password"]}
+    assert stuffer.post("/auth/login", json=right).status_code == 429  # even the right password, from there
+    assert api.from_address(fresh_loopback()).post("/auth/login", json=right).status_code == 200  # elsewhere: fine
+    clock.advance(15 * 60 + 1)
+    assert stuffer.post("/auth/login", json=right).status_code == 200
+    # After the lock, counting starts afresh; a good login of one's own in between forgives nothing.
+    for n in range(19):
+        assert stuffer.post("/auth/login", json={"email": f"again-{n}-{new_id().lower()}@x.io",
+                                                 "password": "Winter2024!"}).status_code == 401
+    assert stuffer.post("/auth/login", json=right).status_code == 200
+    last = stuffer.post("/auth/login", json={"email": f"last-{new_id().lower()}@x.io", "password": "Winter2024!"})
+    assert last.status_code == 429
 
 
 def test_bad_login_input_names_the_field(api):

@@ -17,6 +17,7 @@ from tests.eventually import eventually
 
 PASSWORD = "correct-horse-battery"
 DAY_MS = 24 * 3600 * 1000
+NO_SUCH_JOB = "01JDEM00000000000000000000"  # a well-formed id that names nothing
 
 
 def _login(api, email, password=PASSWORD):
@@ -104,11 +105,26 @@ def test_validation_names_the_field(api, sa, tenant):
         (api.post, "/clients", sa, {"json": {"name": "z", "phone": "12"}}, "/body/phone"),
         (api.patch, f"/clients/{cid}", admin, {"json": {"website": "ftp://x"}}, "/body/website"),
         (api.patch, f"/clients/{cid}", sa, {"json": {"status": None}}, "/body/status"),
+        # Bodies keep their JSON types: `false` was once stored as contract_end 0; a bodiless PATCH answered 200.
+        (api.patch, f"/clients/{cid}", sa, {"json": {"contract_end": False}}, "/body/contract_end"),
+        (api.patch, f"/clients/{cid}", sa, {"json": {"monthly_spend_limit": True}}, "/body/monthly_spend_limit"),
+        (api.patch, f"/clients/{cid}", admin, {"json": {"notes": 12}}, "/body/notes"),
+        (api.patch, f"/clients/{cid}", admin, {}, "/body"),
+        (api.patch, "/clients/bulk", admin, {"json": {"updates": [{"id": cid, "version": "1", "changes": {}}]}},
+         "/body/updates/0/version"),
         (api.patch, f"/clients/{cid}", sa, {"json": {"contract_end": 1}, "headers": {"if-match": "abc"}},
          "/headers/if-match"),
         (api.get, "/clients", sa, {"params": {"limit": 0}}, "/query/limit"),
         (api.get, f"/clients/{cid}", admin, {"params": {"include_deleted": "maybe"}}, "/query/include_deleted"),
         (api.get, "/clients/by-tier/platinum", sa, {}, "/path/tier"),
+        (api.get, "/clients/by-tier/Basic", sa, {}, "/path/tier"),
+        # Ids are ULIDs: anything else is refused before it reaches a key.
+        (api.get, "/clients/nope", sa, {}, "/path/id"),
+        (api.get, f"/clients/{cid}x", admin, {}, "/path/id"),
+        (api.get, f"/clients/{cid.lower()}", admin, {}, "/path/id"),
+        (api.delete, "/clients/T%23x%23CLIENT", sa, {}, "/path/id"),
+        (api.post, "/clients/nope/upgrade-tier", sa, {"json": {"tier": "custom"}}, "/path/id"),
+        (api.get, f"/clients/{cid}/exports/01JDEMO0000000000000000000", admin, {}, "/path/job_id"),  # an O
         (api.get, "/clients/search", sa, {}, "/query/q"),
         (api.get, "/clients/search", sa, {"params": {"q": "!!"}}, "/query/q"),
         (api.get, f"/clients/{cid}/revenue", admin, {"params": {"months": 0}}, "/query/months"),
@@ -128,7 +144,7 @@ ROUTES = [("get", "/clients"), ("get", "/clients/{id}"), ("post", "/clients"), (
           ("get", "/clients/search?q=ab"), ("get", "/clients/{id}/revenue"), ("get", "/clients/{id}/usage"),
           ("patch", "/clients/bulk"), ("get", "/clients/{id}/activity"), ("get", "/clients/expiring-contracts"),
           ("post", "/clients/{id}/upgrade-tier"), ("post", "/clients/{id}/export"),
-          ("get", "/clients/{id}/exports/01JDEMO0000000000000000000")]
+          ("get", "/clients/{id}/exports/" + NO_SUCH_JOB)]
 
 
 def test_no_token_is_refused_by_the_gateway(api, tenant):
@@ -145,7 +161,7 @@ def test_roles_that_may_never_are_refused(api, tenant):
                   ("get", "/clients/by-tier/basic"), ("get", "/clients/search?q=ab"),
                   ("get", "/clients/expiring-contracts"), ("post", "/clients/{id}/upgrade-tier")],
         "manager": [("patch", "/clients/{id}"), ("patch", "/clients/bulk"), ("post", "/clients/{id}/export"),
-                    ("get", "/clients/{id}/exports/01JDEMO0000000000000000000")],
+                    ("get", "/clients/{id}/exports/" + NO_SUCH_JOB)],
         "user": [("get", "/clients/{id}/revenue"), ("get", "/clients/{id}/usage")],
     }
     for role, routes in refused.items():
@@ -160,19 +176,19 @@ def test_tenancy_another_tenants_client_is_not_found(api, sa, tenant):
     for token in (admin, manager, user):
         assert api.get(f"/clients/{cid}", token=token).status_code == 200
         _problem(api.get(f"/clients/{other}", token=token), 404)
-        _problem(api.get(f"/clients/{other}x", token=token), 404)  # a near-miss id
+        _problem(api.get(f"/clients/{other[:-1]}{'1' if other[-1] == '0' else '0'}", token=token), 404)  # a near miss
         _problem(api.get(f"/clients/{other}/activity", token=token), 404)
     for path in (f"/clients/{other}/revenue", f"/clients/{other}/usage"):
         _problem(api.get(path, token=manager), 404)
     _problem(api.patch(f"/clients/{other}", token=admin, json={"notes": "x"}), 404)
     _problem(api.post(f"/clients/{other}/export", token=admin), 404)
-    _problem(api.get(f"/clients/{other}/exports/01JDEMO0000000000000000000", token=admin), 404)
-    # Unknown ids for super_admin: well-formed ones are not found, anything else is no client id at all.
-    unknown = new_id()
-    for call, path in ((api.get, f"/clients/{unknown}"), (api.delete, f"/clients/{unknown}"),
-                       (api.get, f"/clients/{unknown}/revenue")):
+    _problem(api.get(f"/clients/{other}/exports/{NO_SUCH_JOB}", token=admin), 404)
+    # Unknown ids for super_admin.
+    nobody = new_id()
+    for call, path in ((api.get, f"/clients/{nobody}"), (api.delete, f"/clients/{nobody}"),
+                       (api.get, f"/clients/{nobody}/revenue")):
         _problem(call(path, token=sa), 404)
-    _problem(api.post(f"/clients/{unknown}/upgrade-tier", token=sa, json={"tier": "custom"}), 404)
+    _problem(api.post(f"/clients/{nobody}/upgrade-tier", token=sa, json={"tier": "custom"}), 404)
     _problem(api.get("/clients/nope", token=sa), 400, "/path/id")
     # getClients: a one-item page of one's own client; filters still apply; include_deleted is super_admin's.
     mine = api.get("/clients", token=user).json()

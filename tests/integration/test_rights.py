@@ -187,7 +187,7 @@ def _request(spec, op: str, role: str, target: str, world) -> tuple[str, str, di
     subject_id = SUBJECTS[subject](world, role, target, op) if subject else _user_subject(world, role, target)
     names = {"id": subject_id, "run": new_id().lower(), "role": "user", "tier": "basic",
              "email": _email_of(world, _user_subject(world, role, target)),
-             "job_id": world["jobs"].get(tenant, "01JNOJOB000000000000000000")}
+             "job_id": world["jobs"].get(tenant, "01JDEM00000000000000000000")}  # well-formed, names no job
     path = _fill(spec.route, names)
     params = _fill(query, names)
     if spec.tenant in ("query", "required"):

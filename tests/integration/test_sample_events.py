@@ -98,7 +98,7 @@ def test_sample_event(fn, local, values):
 
 # --- every kind of function ------------------------------------------------------------------------------------
 def test_every_kind_of_function_gets_the_event_its_source_sends(tmp_path):
-    from shared.local.sample_events import KINDS, sample_path, write_all
+    from shared.local.sample_events import KINDS, UNKNOWN_ID, sample_path, write_all
     from shared.local.template import SIZING
 
     fns = {fn.spec.kind: fn for fn in discover(FIXTURES, FIXTURE_PACKAGE)}
@@ -117,9 +117,9 @@ def test_every_kind_of_function_gets_the_event_its_source_sends(tmp_path):
     assert answers["queue"] == answers["stream"] == {"batchItemFailures": []}
     assert answers["authorizer"] == {"isAuthorized": True}
     # A new operation's sample starts from its route: path parameters as an unknown id, no caller (public).
-    assert events["api"]["pathParameters"] == {"id": "01JDEMO0000000000000000000"}
+    assert events["api"]["pathParameters"] == {"id": UNKNOWN_ID}
     assert "authorizer" not in events["api"]["requestContext"]
-    assert answers["api"]["statusCode"] == 200 and json.loads(answers["api"]["body"]) == {"id": "01JDEMO0000000000000000000"}
+    assert answers["api"]["statusCode"] == 200 and json.loads(answers["api"]["body"]) == {"id": UNKNOWN_ID}
 
 
 def test_a_sample_file_keeps_its_request_and_gets_its_envelope_back(tmp_path):

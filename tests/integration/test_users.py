@@ -82,7 +82,9 @@ def test_refusals_name_the_field(api, admin, new_user):
     stale = api.patch(f"/users/{user['id']}", token=admin["access_token"], json={"language": "de"},
                       headers={"if-match": '"99"'})
     assert stale.status_code == 412
-    assert api.get("/users/01JNOSUCHUSER0000000000000", token=admin["access_token"]).status_code == 404
+    assert api.get(f"/users/{new_id()}", token=admin["access_token"]).status_code == 404
+    for malformed in ("01JNOSUCHUSER0000000000000", "nope", user["id"] + "0", "8" + user["id"][1:]):
+        assert api.get(f"/users/{malformed}", token=admin["access_token"]).json()["field"] == "/path/id", malformed
     assert api.get("/users", token=admin["access_token"], params={"limit": 0}).json()["field"] == "/query/limit"
     assert api.get("/users/by-role/boss", token=admin["access_token"]).json()["field"] == "/path/role"
 

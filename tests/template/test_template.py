@@ -97,3 +97,19 @@ def test_functions_have_per_kind_sizing_and_a_domain_log_group():
         assert props["LoggingConfig"]["LogGroup"] == {"Ref": f"{fn.role_domain}LogGroup"}
         assert props["Role"] == {"Fn::GetAtt": [f"{fn.role_domain}Role", "Arn"]}
         assert props["MemorySize"] >= 512
+
+
+def test_bulk_search_and_export_routes_carry_their_own_throttle_in_the_stage(transformed):
+    """Each costs far more than a read: its route is held below the stage default on API Gateway."""
+    stage = next(r["Properties"] for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage")
+    default = stage["DefaultRouteSettings"]
+    costly = [fn.spec for fn in discover(ROOT) if fn.spec.kind == "api"
+              and fn.spec.name.startswith(("bulk", "search", "export"))]
+    assert {s.name for s in costly} >= {"bulkUpdateUsers", "bulkUpdateClients", "searchUsers", "searchClients",
+                                        "exportClientData"}
+    for spec in costly:
+        assert spec.throttle is not None, f"{spec.name} declares no throttle="
+        settings = stage["RouteSettings"].get(f"{spec.method} {spec.route}")
+        assert settings == {"ThrottlingBurstLimit": spec.throttle[0], "ThrottlingRateLimit": spec.throttle[1]}, spec.name
+        assert settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+        assert settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
