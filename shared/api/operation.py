@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.api.request import Request
 from shared.api.response import Response, http, problem
-from shared.api.spec import ULID_PATTERN, FunctionSpec
+from shared.api.spec import FunctionSpec
 from shared.core import rights
 from shared.core.actor import Actor, Scope
 from shared.core.log import logger, metrics
@@ -34,6 +34,7 @@ from shared.errors import (
     UpstreamError,
     ValidationFailed,
 )
+from shared.ids import ULID_PATTERN
 
 MAX_BODY_BYTES = 256 * 1024
 

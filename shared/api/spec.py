@@ -5,10 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# An id as `shared.ids.new_id` writes it: a ULID, 26 characters of Crockford base32 (no I, L, O, U),
-# upper case; the first is at most 7 (128 bits). Path `{id}`/`{*_id}` parameters must match it.
-ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
-
 
 class FunctionSpec:
     """One Lambda function: its kind decides memory, timeout and trigger in template.yaml.

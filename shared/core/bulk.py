@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from shared.errors import AppError
+from shared.ids import ULID_PATTERN
 
 
 class BulkResult(BaseModel):
@@ -26,7 +27,7 @@ def bulk_of(patch: type[BaseModel], noun: str) -> type[BaseModel]:
     title = noun.capitalize()
     strict = ConfigDict(extra="forbid")
     change = create_model(f"Bulk{title}Change", __config__=strict, __module__=patch.__module__,
-                          id=(str, Field(min_length=1, max_length=40)),
+                          id=(str, Field(pattern=ULID_PATTERN, description="the id of the item to change")),
                           version=(int | None, Field(None, ge=1, description=f"as If-Match: refused (412) if the "
                                                                              f"{noun} moved on")),
                           changes=(patch, ...))

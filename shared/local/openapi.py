@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from shared.api.spec import ULID_PATTERN
 from shared.errors import PROBLEM_BASE
+from shared.ids import ULID_PATTERN
 from shared.local.functions import discover
 
 PROBLEM = {

@@ -191,11 +191,14 @@ def test_bulk_update_reports_each_item(api, admin, new_user):
     a, b = new_user(), new_user()
     r = api.patch("/users/bulk", token=admin["access_token"], json={"updates": [
         {"id": a["id"], "changes": {"language": "es"}},
-        {"id": "01JNOSUCHUSER0000000000000", "changes": {"language": "es"}},
+        {"id": new_id(), "changes": {"language": "es"}},  # no such user
         {"id": b["id"], "changes": {"role": "super_admin"}},
     ]})
     assert r.status_code == 200
     assert [x["status"] for x in r.json()["results"]] == [200, 404, 403]
+    malformed = api.patch("/users/bulk", token=admin["access_token"], json={"updates": [
+        {"id": "not-an-id", "changes": {"language": "es"}}]})
+    assert malformed.status_code == 400 and malformed.json()["field"] == "/body/updates/0/id"  # never reaches a key
     assert r.json()["succeeded"] == 1 and r.json()["failed"] == 2
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.api.spec import ULID_PATTERN
+from shared.ids import ULID_PATTERN
 from shared.local.openapi import build
 
 DOCUMENT = build()
