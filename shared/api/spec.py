@@ -3,7 +3,10 @@ these offline; at cold start it is one small object per function."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.errors import AppError
 
 
 class FunctionSpec:
@@ -16,7 +19,7 @@ class FunctionSpec:
                  tenant: str | None = None, body: Any = None, query: Any = None,
                  path: dict[str, tuple[str, ...] | None] | None = None, out: Any = None, status: int = 200,
                  summary: str = "", heavy: bool = False, throttle: tuple[int, float] | None = None,
-                 raises: tuple[type, ...] = ()):
+                 raises: tuple[type[AppError], ...] = ()):
         self.kind = kind  # "api" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
@@ -56,7 +59,7 @@ class FunctionSpec:
         """A write that honours If-Match: the version read (of the item; for a bulk, each item's default)."""
         return self.authenticated and self.method in ("PATCH", "PUT", "DELETE")
 
-    def errors(self) -> list[type]:
+    def errors(self) -> list[type[AppError]]:
         """The problem classes this operation may answer, derived from what it declares, so no list
         of operations exists anywhere: inputs may be invalid (400), a token may be missing or lack
         the permission (401/403), a named item or tenant may not exist (404), a write may collide
@@ -66,7 +69,7 @@ class FunctionSpec:
         (`echelonx openapi`), never at cold start."""
         from shared import errors as e
 
-        found: list[type] = list(self.raises)
+        found: list[type[AppError]] = list(self.raises)
         inputs = self.path or self.query is not None or self.body is not None or self.names_a_tenant
         if inputs or self.takes_if_match:
             found.append(e.ValidationFailed)

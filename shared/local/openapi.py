@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from shared.errors import PROBLEM_BASE
+from shared.errors import PROBLEM_BASE, AppError
 from shared.ids import ULID_PATTERN
 from shared.local.functions import discover
 
@@ -106,13 +108,14 @@ def _parameters(spec) -> list[dict]:
 def _responses(spec, refs) -> dict:
     """The success answer, then one answer per status of the operation's error classes (each
     described by the problem types it may carry), plus what API Gateway answers for it itself."""
+    out: dict[str, dict[str, Any]]  # status -> its response object
     if spec.status == 204 or (spec.out is None and spec.status == 200 and spec.method == "DELETE"):
         out = {"204": {"description": "Done"}}
     else:
         content = {"application/json": {"schema": _schema_ref(spec.out, refs)}} if spec.out is not None else \
             {"application/json": {"schema": {"type": "object"}}}
         out = {str(spec.status): {"description": "Success", "content": content}}
-    by_status: dict[int, list[type]] = {}
+    by_status: dict[int, list[type[AppError]]] = {}
     for cls in spec.errors():
         by_status.setdefault(cls.status, []).append(cls)
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
