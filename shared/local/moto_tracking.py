@@ -33,9 +33,13 @@ class _LiveInstances:
 
     def append(self, instance: Any) -> None:
         key = id(instance)
+
+        def forget(_: weakref.ref[Any]) -> None:
+            self._refs.pop(key, None)
+
         try:
             # The callback runs when the instance is freed, before its id can be reused.
-            self._refs[key] = weakref.ref(instance, lambda _, key=key: self._refs.pop(key, None))
+            self._refs[key] = weakref.ref(instance, forget)
         except TypeError:  # a class with __slots__ and no __weakref__: not trackable without keeping it
             pass
 
@@ -70,7 +74,8 @@ def install() -> None:
         stack.extend(cls.__subclasses__())
         tracked = cls.__dict__.get("instances_tracked")
         if tracked is not None and not isinstance(tracked, _LiveInstances):
-            cls.instances_tracked = _LiveInstances(tracked)
+            # moto's InstanceTrackerMeta gives each class this attribute without declaring it.
+            cls.instances_tracked = _LiveInstances(tracked)  # type: ignore[attr-defined]
 
 
 def is_installed() -> bool:

@@ -134,16 +134,11 @@ class _Journal:
 
     def rollback(self) -> None:
         for (_, hash_key, range_key), (table, previous) in self._items.items():
+            # moto's Table.items: hash key -> Item, or (a table with a range key) hash key -> range key -> Item
             if range_key is None:
-                slots = table.items
-                slot = hash_key
+                _put_back(table.items, hash_key, previous)
             else:
-                slots = table.items[hash_key]
-                slot = range_key
-            if previous is None:
-                slots.pop(slot, None)
-            else:
-                slots[slot] = previous
+                _put_back(table.items[hash_key], range_key, previous)
         for table, stream_length, _ in self._tables.values():
             if table.stream_shard is not None:
                 del table.stream_shard.items[stream_length:]
@@ -158,6 +153,14 @@ class _Journal:
             shard = table.stream_shard
             if mappings and shard is not None and len(shard.items) > stream_length:
                 _send_to_lambdas(table)
+
+
+def _put_back(slots: dict[DynamoType, Any], slot: DynamoType, previous: Item | None) -> None:
+    """Restore one journalled item in its slot of a table's items: its previous state, or its absence."""
+    if previous is None:
+        slots.pop(slot, None)
+    else:
+        slots[slot] = previous
 
 
 def _send_to_lambdas(table: Table) -> None:
@@ -247,7 +250,7 @@ def _claim(claimed: set[tuple[str, str]], table_name: str, key: dict[str, Any]) 
 
 
 def _write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
-    expression_args = {
+    expression_args: dict[str, Any] = {  # each a str or dict from the request, or None
         "condition_expression": op.get("ConditionExpression"),
         "expression_attribute_names": op.get("ExpressionAttributeNames"),
         "expression_attribute_values": op.get("ExpressionAttributeValues"),
