@@ -13,6 +13,10 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -65,7 +69,7 @@ class EmbeddedAws:
     server in the process, so two runtimes in one process need distinct `stack` names or they clash."""
 
     port: int = 0
-    server: object = None
+    server: BaseWSGIServer | None = None
     names: dict = field(default_factory=dict)
     attrs: dict = field(default_factory=dict)
     stack: str = STACK

@@ -11,6 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.local import keys, persistence
 from shared.local.aws import EmbeddedAws, listen
@@ -19,6 +20,9 @@ from shared.local.gateway import Gateway
 from shared.local.lambda_runtime import environment, functions_from_template, parameter_defaults
 from shared.local.pollers import Pollers
 from shared.local.template import load
+
+if TYPE_CHECKING:
+    from shared.local.gateway import _Server
 
 
 @dataclass
@@ -84,7 +88,7 @@ class Runtime:
         from shared.local import control
 
         control.mount(self)
-        self.server = self.gateway.serve(listener)
+        self.server: _Server | None = self.gateway.serve(listener)
         self.poller = Pollers(self.aws, template, functions).start() if self.pollers else None
         self.functions = functions
         self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env,
@@ -102,11 +106,14 @@ class Runtime:
         """Stop in the order that loses nothing: no more requests (open connections closed), the pollers
         (a bounded wait), the data file saved, then the fakes and the embedded AWS. About 0.2 s, plus the
         data file's save, whatever has run before (shared.local.moto_tracking)."""
-        if getattr(self, "server", None):
-            self.server.stop()
+        # Each part is there only if _start got that far.
+        server: _Server | None = getattr(self, "server", None)
+        if server:
+            server.stop()
             self.server = None
-        if getattr(self, "poller", None):
-            self.poller.stop()  # kept: its errors stay readable after the stop
+        poller: Pollers | None = getattr(self, "poller", None)
+        if poller:
+            poller.stop()  # kept: its errors stay readable after the stop
         if self.data_file and getattr(self, "_started", False):  # never a half-started table over the file
             persistence.save(self.data_file, self.aws)
         self._started = False
