@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from shared import clock
@@ -64,8 +65,8 @@ def _compile(path: str) -> tuple[re.Pattern, int]:
 
 class Gateway:
     def __init__(self, template: dict, functions: dict[str, LocalFunction], aws):
-        api_props = next((r["Properties"] for r in template["Resources"].values()
-                          if r["Type"] == "AWS::Serverless::HttpApi"), {})
+        api_props: dict[str, Any] = next((r["Properties"] for r in template["Resources"].values()
+                                          if r["Type"] == "AWS::Serverless::HttpApi"), {})
         auth = api_props.get("Auth") or {}
         self.cors = api_props.get("CorsConfiguration")
         self.authorizers = {name: self._authorizer(name, cfg, functions)
@@ -126,7 +127,7 @@ class Gateway:
 
     def _event(self, route, params, raw_path, raw_query, headers, body, source_ip) -> dict:
         now = clock.now_ms()
-        query = {}
+        query: dict[str, str] = {}
         for k, v in parse_qsl(raw_query, keep_blank_values=True):
             query[k] = f"{query[k]},{v}" if k in query else v
         text_body, is_b64 = _body(body, headers.get("content-type", ""))
@@ -175,6 +176,8 @@ class Gateway:
         return None
 
     def _run_authorizer(self, auth: Authorizer, route: Route, event: dict, identity: str) -> dict | None:
+        if auth.function is None:  # _authorize refuses these first; deny by default all the same
+            return None
         request = {**event, "type": "REQUEST", "identitySource": [identity],
                    "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/{route.method}{route.path}"}
         try:

@@ -218,7 +218,8 @@ class Pollers:
         for summary in _all_schedules(scheduler):
             # Another runtime in this process shares moto's Scheduler: its schedules are not ours to fire
             # (nor to delete after completion).
-            target = by_arn.get((summary.get("Target") or {}).get("Arn"))
+            arn = (summary.get("Target") or {}).get("Arn")
+            target = by_arn.get(arn) if arn is not None else None
             if target is None:
                 continue
             try:
@@ -333,7 +334,8 @@ def _release_iterators(*iterators: str | None) -> None:
         return
     kept = dynamodbstreams_backends[ACCOUNT][REGION].shard_iterators
     for iterator in iterators:
-        kept.pop(iterator, None)
+        if iterator is not None:
+            kept.pop(iterator, None)
 
 
 def _all_schedules(scheduler):

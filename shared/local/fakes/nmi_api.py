@@ -68,6 +68,7 @@ def _refund(state: FakeState, form: dict[str, str]) -> Reply:
         refused = _refund_problem(balance, amount)
         if refused:
             return _answer(ERROR, f"{refused} REFID:{_refid()}", 300, "refund")
+        assert sale is not None and amount is not None  # without either, _refund_problem refused it
         sale["refunded"] += amount
     transaction_id = _transaction_id()
     state.record(

@@ -83,6 +83,7 @@ class ProviderFakes:
         if self._server is None:
             raise RuntimeError("ProviderFakes is not started")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is its socket's getsockname(): never bytes
         return f"http://{host}:{port}"
 
     def env(self) -> dict[str, str]:
