@@ -242,7 +242,9 @@ def prepare(runtime, fns: list[FunctionModule]) -> Values:
     values = Values(admin["user"]["id"], admin["user"]["client_id"] or "", admin["access_token"])
     auth = next((fn for fn in fns if fn.spec.kind == "authorizer"), None)
     roles = [role for role in ROLE_RANK if role in runtime.logins]  # one login per role, none with 2FA
-    for role in roles if auth else ():
+    if auth is None:
+        return values
+    for role in roles:
         token = admin["access_token"] if role == "admin" else _login(runtime, role)["access_token"]
         event = sample_event(auth, replace(values, access_token=token))
         if event is not None:

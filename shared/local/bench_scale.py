@@ -106,7 +106,7 @@ class Sink:
     """Where the stores' transactions land while loading: each item straight into moto's table,
     followed by what the stream consumer would write for it."""
 
-    def __init__(self, table):
+    def __init__(self, table) -> None:
         self.table = table
         self.written = 0
         self.sums: dict[str, Counter] = {}
@@ -399,7 +399,8 @@ DELETED_LIMIT = 10
 def _newest_loaded(runtime, tokens: dict, seeded: set[str], wanted: int) -> list[str]:
     """Ids of the `wanted` newest loaded users, through the product's own list (newest first)."""
     headers = {"authorization": f"Bearer {tokens['admin']['access_token']}"}
-    ids, query = [], "limit=200"
+    ids: list[str] = []
+    query = "limit=200"
     while len(ids) < wanted:
         status, _, body = runtime.gateway.handle("GET", "/users", query, headers, b"")
         page = json.loads(body)

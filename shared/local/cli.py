@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 from shared.local.functions import ROOT
 
@@ -94,7 +95,7 @@ def _wait_for_a_stop_signal() -> None:
         pass
 
 
-def _exit_now(code: int) -> None:
+def _exit_now(code: int) -> NoReturn:
     """End the process once the runtime has stopped, without the interpreter's teardown: freeing a heap
     of moto's items object by object took 1.5 s on a fresh runtime and grew with its data, while the
     OS frees it at once. Everything worth keeping is saved and flushed by now."""

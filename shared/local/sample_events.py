@@ -39,7 +39,7 @@ def api_event(route: str, path_params: dict, query: dict, body, auth: dict | Non
     path = template
     for name, value in path_params.items():
         path = path.replace("{" + name + "}", value)
-    event = {
+    event: dict[str, Any] = {
         "version": "2.0", "routeKey": route, "rawPath": path,
         "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()), "headers": {**BASE_HEADERS, **(headers or {})},
         "requestContext": {

@@ -20,7 +20,7 @@ TWO_FACTOR = ("mfa@demo.echelonx.local", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")  # 
 
 def seed() -> dict:
     """Create what is missing (idempotent); return the logins."""
-    logins = {"super_admin": {"email": SUPER_ADMIN[0], "password": SUPER_ADMIN[1]}}
+    logins: dict[str, dict[str, str] | str] = {"super_admin": {"email": SUPER_ADMIN[0], "password": SUPER_ADMIN[1]}}
     existing = users.find_by_email(SUPER_ADMIN[0])
     if existing is None:
         existing = users.create(_user(None, "super_admin", *SUPER_ADMIN, first="Sam", last="Super"))
