@@ -20,7 +20,7 @@ def _declare(kind: str, name: str, trigger: dict):
         def handler(event: dict, context: Any = None):
             return fn(event, context)
 
-        handler.spec = spec
+        handler.spec = spec  # type: ignore[attr-defined]  # read by echelonx template and the local runtime
         return handler
 
     return wrap

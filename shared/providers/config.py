@@ -127,7 +127,7 @@ def sendgrid() -> SendGridConfig:
     """SendGrid settings (cached until `reset()`)."""
     return SendGridConfig(
         api_key=_secret("SENDGRID_API_KEY"),
-        api_base=_base("SENDGRID_API_BASE", SENDGRID_DEFAULT_BASE),
+        api_base=_base_or("SENDGRID_API_BASE", SENDGRID_DEFAULT_BASE),
         timeout=_timeout(),
     )
 
@@ -137,7 +137,7 @@ def nmi() -> NmiConfig:
     """NMI settings (cached until `reset()`)."""
     return NmiConfig(
         security_key=_secret("NMI_SECURITY_KEY"),
-        api_base=_base("NMI_API_BASE", NMI_DEFAULT_BASE),
+        api_base=_base_or("NMI_API_BASE", NMI_DEFAULT_BASE),
         timeout=_timeout(),
     )
 
@@ -152,6 +152,11 @@ def _required(name: str) -> str:
 def _base(name: str, default: str | None) -> str | None:
     value = os.environ.get(name, "").strip().rstrip("/")
     return value or default
+
+
+def _base_or(name: str, default: str) -> str:
+    """A provider's API base URL: the setting, else the provider's own."""
+    return _base(name, None) or default
 
 
 def _timeout() -> float:

@@ -227,7 +227,8 @@ def _parse_at(body: str, zone: ZoneInfo) -> datetime:
     if match is None:
         raise ScheduleExpressionError("date", f"{body!r} is not yyyy-mm-ddThh:mm:ss")
     try:
-        wall = datetime(*(int(part) for part in match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        wall = datetime(year, month, day, hour, minute, second)
         # fold=0: a repeated wall time is its first occurrence, a skipped one uses the offset before the gap.
         return wall.replace(tzinfo=zone).astimezone(UTC)
     except (ValueError, OverflowError) as exc:
