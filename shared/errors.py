@@ -108,7 +108,8 @@ class BadGateway(AppError):
 
 
 class Unavailable(AppError):
-    """A provider asked us to slow down or come back later; `Retry-After` when it said when."""
+    """A provider asked us to slow down or come back later, or DynamoDB stayed throttled or failing
+    after bounded retries (shared.db.writes); `Retry-After` when it is known."""
 
     status, code, title = 503, "unavailable", "Temporarily unavailable"
 

@@ -63,8 +63,8 @@ class FunctionSpec:
         """The problem classes this operation may answer, derived from what it declares, so no list
         of operations exists anywhere: inputs may be invalid (400), a token may be missing or lack
         the permission (401/403), a named item or tenant may not exist (404), a write may collide
-        (409), an If-Match may be stale (412), a body may be too big or not JSON (413/415), and
-        anything may fail (500). `raises` adds what only the service knows (a public login's 401,
+        (409), an If-Match may be stale (412), a body may be too big or not JSON (413/415), a write
+        DynamoDB keeps throttling answers 503 (shared.db.writes), and anything may fail (500). `raises` adds what only the service knows (a public login's 401,
         403 and 429; `shared.errors.UPSTREAM` for an operation that calls a provider). Read offline
         (`echelonx openapi`), never at cold start."""
         from shared import errors as e
@@ -83,5 +83,7 @@ class FunctionSpec:
             found.append(e.PreconditionFailed)
         if self.body is not None:
             found += [e.PayloadTooLarge, e.UnsupportedMediaType]
+        if self.method != "GET":
+            found.append(e.Unavailable)
         found.append(e.Internal)
         return sorted(dict.fromkeys(found), key=lambda cls: cls.status)

@@ -7,10 +7,10 @@ token it replaced, so presenting a replaced token (a theft signal) revokes the w
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.exceptions import UpdateError
 
 from shared import clock
 from shared.db.table import Item, platform_key, tenant_key
+from shared.db.writes import applied
 from shared.security.hashing import digest
 
 MAX_FAILURES = 5  # per email: guessing one account's password
@@ -156,16 +156,12 @@ def create_session(session: Session, token_secret: str) -> Session:
 
 
 def rotate(session: Session, old_secret: str, new_secret: str) -> bool:
-    """Replace the current token, only if `old_secret` is still current (a race loses)."""
-    try:
-        session.update(
-            actions=[Session.current_hash.set(digest(new_secret)),
-                     Session.rotated_hashes.add({digest(old_secret)})],
-            condition=(Session.current_hash == digest(old_secret)) & (Session.revoked == False),  # noqa: E712
-        )
-        return True
-    except UpdateError:
-        return False
+    """Replace the current token, only if `old_secret` is still current (a race loses: False).
+    A throttled or failed write is no lost race: it raises Unavailable and the token stays valid."""
+    return applied(lambda: session.update(
+        actions=[Session.current_hash.set(digest(new_secret)), Session.rotated_hashes.add({digest(old_secret)})],
+        condition=(Session.current_hash == digest(old_secret)) & (Session.revoked == False),  # noqa: E712
+    ))
 
 
 def revoke(session: Session, reason: str) -> None:

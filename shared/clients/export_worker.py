@@ -21,8 +21,6 @@ import json
 import os
 from collections.abc import Iterator
 
-from pynamodb.exceptions import UpdateError
-
 from shared import clock
 from shared.clients import exports
 from shared.clients.exports import ExportJob
@@ -30,6 +28,7 @@ from shared.core import aws
 from shared.core.encoding import dumps
 from shared.core.log import logger
 from shared.db.export import sources
+from shared.db.writes import applied
 
 PART_SIZE = 5 * 1024 * 1024
 RESERVE_MS = 20_000  # stop after a part when less than this is left of the invocation
@@ -149,13 +148,9 @@ def run(client_id: str, job_id: str, context, attempt: int = 1) -> str:
 
 
 def _owned(job: ExportJob, me: str, actions: list) -> None:
-    try:
-        job.update(actions=[*actions, ExportJob.updated_at.set(clock.now_ms())],
-                   condition=ExportJob.lease_owner == me)
-    except UpdateError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            raise LeaseLost() from None
-        raise
+    if not applied(lambda: job.update(actions=[*actions, ExportJob.updated_at.set(clock.now_ms())],
+                                      condition=ExportJob.lease_owner == me)):
+        raise LeaseLost()
 
 
 def _take_lease(job: ExportJob, me: str, context) -> bool:
@@ -166,13 +161,7 @@ def _take_lease(job: ExportJob, me: str, context) -> bool:
                ExportJob.updated_at.set(now)]
     if not job.started_at:
         actions.append(ExportJob.started_at.set(now))
-    try:
-        job.update(actions=actions, condition=ExportJob.status.is_in("queued", "running") & free)
-    except UpdateError as err:
-        if err.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return applied(lambda: job.update(actions=actions, condition=ExportJob.status.is_in("queued", "running") & free))
 
 
 def _open_upload(job: ExportJob, me: str) -> MultipartUpload:

@@ -1,7 +1,9 @@
 """Transactions: every mutation and its audit entry and uniqueness claims commit together.
 
 A store adds operations, each with the domain error to raise if *its* condition fails; commit maps
-DynamoDB's per-item cancellation reasons onto those errors (never by message text).
+DynamoDB's per-item cancellation reasons onto those errors (never by message text). Only a
+ConditionalCheckFailed reason is a domain error: a conflict with another transaction or throttling
+is retried with backoff (`shared.db.writes`), and then, like any other failure, answers 503.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.db import writes
 from shared.db.table import Item
 
 MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 _SEND_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}
-_RETRIES_ON_CONFLICT = 3
 
 
 class _Op:
@@ -51,12 +53,15 @@ class Tx:
         return self
 
     def commit(self) -> None:
-        """Write all or nothing; raise the `on_fail` of the first operation whose condition failed."""
+        """Write all or nothing; raise the `on_fail` of the first operation whose condition failed.
+
+        Conflicts and throttling are retried (at most writes.TX_ATTEMPTS attempts, with backoff);
+        what still fails then raises Unavailable."""
         if not self.ops:
             return
         if len(self.ops) > MAX_ITEMS:
             raise ValueError(f"a transaction holds at most {MAX_ITEMS} items")
-        for attempt in range(_RETRIES_ON_CONFLICT):
+        for attempt in range(writes.TX_ATTEMPTS):
             try:
                 self._write()
                 return
@@ -64,8 +69,10 @@ class Tx:
                 failure = self._failure(err)
                 if failure is not None:
                     raise failure from None
-                if not _is_transient(err) or attempt == _RETRIES_ON_CONFLICT - 1:
-                    raise
+                reasons = _reasons(err)
+                if not writes.RETRIED_REASONS & set(reasons) or attempt == writes.TX_ATTEMPTS - 1:
+                    raise writes.unavailable(err, reasons) from err
+                writes.backoff(attempt)
 
     def _ordered(self) -> list[_Op]:
         # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons come
@@ -93,9 +100,9 @@ class Tx:
         return None
 
 
-def _is_transient(err: TransactWriteError) -> bool:
-    reasons = err.cancellation_reasons or []
-    return any(r is not None and r.code in ("TransactionConflict", "ThrottlingError") for r in reasons)
+def _reasons(err: TransactWriteError) -> list[str]:
+    """The cancellation reason codes (none when the call failed as a whole, e.g. throttled)."""
+    return [r.code for r in err.cancellation_reasons or [] if r is not None]
 
 
 _conn: Connection | None = None

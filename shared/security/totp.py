@@ -5,9 +5,8 @@ The secret is stored KMS envelope-encrypted, bound to the user by the encryption
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
-
 from shared import clock
+from shared.db.writes import applied
 from shared.security import envelope
 
 STEP_SECONDS = 30
@@ -42,19 +41,17 @@ def matching_step(secret: str, code: str) -> int | None:
 
 def verify_for_user(user, code: str) -> bool:
     """True once per valid code: the accepted step is recorded with a conditional write, so the
-    same code (or an older one) presented again is refused even by a concurrent request."""
+    same code (or an older one) presented again is refused even by a concurrent request. A write
+    DynamoDB did not take (throttling) raises Unavailable: it is not a wrong code."""
     if not user.two_factor_secret:
         return False
     step = matching_step(envelope.decrypt(user.two_factor_secret, context_for(user)), code)
     if step is None:
         return False
     cls = type(user)
-    try:
-        user.update(actions=[cls.two_factor_last_step.set(step), cls.version.add(1)],
-                    condition=cls.two_factor_last_step.does_not_exist() | (cls.two_factor_last_step < step))
-    except UpdateError:
-        return False
-    return True
+    return applied(lambda: user.update(
+        actions=[cls.two_factor_last_step.set(step), cls.version.add(1)],
+        condition=cls.two_factor_last_step.does_not_exist() | (cls.two_factor_last_step < step)))
 
 
 def _equal(a: str, b: str) -> bool:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 import secrets as _secrets
 
-from pynamodb.exceptions import UpdateError
-
 from shared import clock
 from shared.core.log import logger
+from shared.db.writes import applied
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.security.hashing import digest
 from shared.users import store
@@ -67,11 +66,10 @@ def verify_email(token: str) -> dict:
     user, hashed = _user_of(token)
     if user is None or not user.email_verification_token:
         raise ValidationFailed(_BAD_TOKEN, field="/body/token")
-    try:
-        store.write(user, [store.User.email_verified.set(True), store.User.email_verification_token.remove()],
-                    condition=store.User.email_verification_token == hashed)
-    except UpdateError:
-        raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
+    if not applied(lambda: store.write(
+            user, [store.User.email_verified.set(True), store.User.email_verification_token.remove()],
+            condition=store.User.email_verification_token == hashed)):
+        raise ValidationFailed(_BAD_TOKEN, field="/body/token")
     return {"status": "verified"}
 
 
@@ -94,12 +92,12 @@ def confirm_password_reset(token: str, new_password: str) -> dict:
     user, hashed = _user_of(token)
     if user is None or not user.password_reset_token or (user.password_reset_expires or 0) <= clock.now_ms():
         raise ValidationFailed(_BAD_TOKEN, field="/body/token")
-    try:
-        store.write(user, [store.User.password_hash.set(hash_password(new_password)),
-                           store.User.password_reset_token.remove(), store.User.password_reset_expires.remove()],
-                    condition=store.User.password_reset_token == hashed)
-    except UpdateError:
-        raise ValidationFailed(_BAD_TOKEN, field="/body/token") from None
+    new_hash = hash_password(new_password)
+    if not applied(lambda: store.write(
+            user, [store.User.password_hash.set(new_hash), store.User.password_reset_token.remove(),
+                   store.User.password_reset_expires.remove()],
+            condition=store.User.password_reset_token == hashed)):
+        raise ValidationFailed(_BAD_TOKEN, field="/body/token")
     store.clear_failed_logins(user)
     from shared.auth.service import revoke_all_sessions
 
