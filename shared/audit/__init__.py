@@ -1,16 +1,31 @@
 """The one audit writer: every mutation adds an entry to its own transaction (who, what, when,
-changed fields before/after with secrets redacted). Read by getUserActivity / getClientActivity."""
+changed fields before/after with secrets redacted), and the readers of the log.
+
+Where entries live (ACCESS_PATTERNS.md):
+- the tenant's log, sharded by UTC day: `PK = T#<c>#AUDIT#<yyyy-mm-dd>`, `SK = <at>#<id>`, so an
+  import or a campaign does not pile every write of a tenant onto one partition for ever;
+- by item (GSI1 `T#<c>#AUDIT#<entity>#<id>`) and by actor (GSI2 `T#<c>#AUDITBY#<user>`): these are
+  spread by item and by actor already, so they are not sharded and read as one partition.
+One reader per read pattern, each returning (entries, cursor key): `tenant_feed` (getClientActivity)
+walks the day shards newest first, `actor_feed` (getUserActivity) reads GSI2; the export reads
+`day_shards` in turn, oldest first.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
 
 from shared import clock
+from shared.core.cursor import decode_cursor
+from shared.db import query
 from shared.db.table import Item, platform_key, tenant_key
 from shared.db.tx import Tx
+from shared.errors import ValidationFailed
 from shared.ids import new_id
 
 REDACTED = "[redacted]"
@@ -31,7 +46,7 @@ class AuditEntry(Item, discriminator="AUDIT"):
         scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
         sort = f"{self.at}#{self.id}"
         return {
-            "PK": scope("AUDIT"), "SK": sort,
+            "PK": scope("AUDIT", day_of(int(self.at))), "SK": sort,
             "GSI1PK": scope("AUDIT", self.entity_type, self.entity_id), "GSI1SK": sort,
             "GSI2PK": scope("AUDITBY", self.actor_id or "system"), "GSI2SK": sort,
         }
@@ -98,3 +113,69 @@ def view(entry: AuditEntry) -> dict:
     return {"id": entry.id, "at": int(entry.at), "actor_id": entry.actor_id, "actor_role": entry.actor_role,
             "entity_type": entry.entity_type, "entity_id": entry.entity_id, "operation": entry.operation,
             "changes": json.loads(entry.changes)}
+
+
+# --- reading ------------------------------------------------------------------------------------
+def day_of(at_ms: int) -> str:
+    """The UTC day an entry is filed under: `yyyy-mm-dd`."""
+    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%d")
+
+
+def day_shard(client_id: str, day: str) -> str:
+    return tenant_key(client_id, "AUDIT", day)
+
+
+def tenant_feed(client_id: str, *, since_ms: int, limit: int, cursor: str | None,
+                keep: Callable[[AuditEntry], bool] | None = None) -> tuple[list[AuditEntry], dict | None]:
+    """getClientActivity: the tenant's entries, newest first, from today's shard back to the day of
+    `since_ms` (the tenant's creation: no entry is older). A page inside one day is one query; a
+    page that crosses days reads the next shard, an empty day costs one query, and a page stops at
+    query.MAX_CALLS queries with a cursor naming the day (and key) to go on from."""
+    after = decode_cursor(cursor)
+    now = clock.now_ms()
+    first = _day(day_of(min(since_ms, now)))
+    start = _cursor_day(client_id, after) if after is not None else _day(day_of(now))
+    shards = (day_shard(client_id, d.isoformat()) for d in _days(start, first, -1))
+    return query.walk(AuditEntry, shards, limit=limit, after=after, newest_first=True, keep=keep)
+
+
+def actor_feed(client_id: str | None, actor_id: str, *, limit: int, cursor: str | None,
+               keep: Callable[[AuditEntry], bool] | None = None) -> tuple[list[AuditEntry], dict | None]:
+    """getUserActivity: what one actor did in a tenant, newest first (GSI2, one partition per actor)."""
+    scope = tenant_key(client_id, "AUDITBY", actor_id) if client_id else platform_key("AUDITBY", actor_id)
+    return query.page(AuditEntry, scope, index="GSI2", limit=limit, cursor=cursor, newest_first=True, keep=keep)
+
+
+def day_shards(client_id: str, since_ms: int) -> list[str]:
+    """The tenant's day shards, oldest first: from the day of `since_ms` (its creation) to today.
+    Only days are added at the end as time goes on, so a shard keeps its place in the list."""
+    first, today = _day(day_of(since_ms)), _day(day_of(clock.now_ms()))
+    return [day_shard(client_id, d.isoformat()) for d in _days(first, today, 1)]
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _days(start: date, end: date, step: int) -> Iterator[date]:
+    """Days from `start` to `end` inclusive, going back (step -1) or forwards (step 1)."""
+    day = start
+    while (day >= end) if step < 0 else (day <= end):
+        yield day
+        day += timedelta(days=step)
+
+
+def _cursor_day(client_id: str, after: dict) -> date:
+    """The day a cursor names; 400 unless it is one of this tenant's day shards."""
+    prefix = day_shard(client_id, "")
+    pk, sk = after.get("PK"), after.get("SK")
+    try:
+        if not (isinstance(pk, str) and pk.startswith(prefix) and set(after) <= {"PK", "SK"}
+                and (sk is None or isinstance(sk, str))):
+            raise ValueError(pk)
+        day = _day(pk[len(prefix):])
+        if day.isoformat() != pk[len(prefix):]:  # only the spelling the writer uses names a shard
+            raise ValueError(pk)
+        return day
+    except ValueError:
+        raise ValidationFailed("cursor belongs to another listing", field="/query/cursor") from None

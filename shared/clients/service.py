@@ -173,19 +173,13 @@ def expiring_contracts(scope: Scope, q) -> dict:
 def client_activity(scope: Scope, client_id: str, q) -> dict:
     """getClientActivity: the tenant's audit log, newest first (a caller holding only audit:read:own
     sees its own entries). A deleted client has no activity to show (404)."""
-    from shared.audit import AuditEntry
-    from shared.db import query
-    from shared.db.table import tenant_key
-
-    store.get(client_id)
-    mine = None if scope.holds("audit:read") else scope.actor.user_id
-
-    def keep(e: AuditEntry) -> bool:
-        return (mine is None or e.actor_id == mine) and (q.entity_type is None or e.entity_type == q.entity_type)
-
-    filtered = mine is not None or q.entity_type is not None
-    entries, last = query.page(AuditEntry, tenant_key(client_id, "AUDIT"), limit=q.limit, cursor=q.cursor,
-                               newest_first=True, keep=keep if filtered else None)
     from shared import audit
 
+    client = store.get(client_id)
+    keep = (lambda e: e.entity_type == q.entity_type) if q.entity_type is not None else None
+    if not scope.holds("audit:read"):  # its own entries: its actor partition, not the tenant's days filtered
+        entries, last = audit.actor_feed(client_id, scope.actor.user_id, limit=q.limit, cursor=q.cursor, keep=keep)
+    else:
+        entries, last = audit.tenant_feed(client_id, since_ms=client.created_at, limit=q.limit, cursor=q.cursor,
+                                          keep=keep)
     return page(entries, last, audit.view)

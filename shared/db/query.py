@@ -7,7 +7,7 @@ before the page is full, the answer is a short page with a cursor, never a Scan.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from shared.core.cursor import decode_cursor
@@ -138,3 +138,50 @@ def _positions(cursor: str | None, sources: list[Source]) -> list[str]:
 
 def _sort_key(item: Item, index: str | None) -> str:
     return getattr(item, f"{index}SK" if index else "SK") or ""
+
+
+MAX_CALLS = 16  # queries one page may spend walking several partitions (beside MAX_ITEMS_READ with a filter)
+_CHUNK = 100  # items a filtered walk asks for per query
+
+
+def walk(model: type[Item], partitions: Iterable[str], *, limit: int, after: dict | None = None,
+         newest_first: bool = False, keep: Callable[[Any], bool] | None = None,
+         max_calls: int = MAX_CALLS) -> tuple[list, dict | None]:
+    """Items of several table partitions read one after another (day shards, say), at most `limit`,
+    and the cursor to go on with: `{"PK": p}` starts partition p from its beginning, `{"PK": p,
+    "SK": k}` resumes after key k.
+
+    `partitions` are in reading order and start with the one `after` names. A page spends at most
+    `max_calls` queries (an empty partition costs one) and, with `keep`, MAX_ITEMS_READ items: when
+    the budget runs out first, the page is short and its cursor names where reading stopped, so no
+    item is skipped or repeated. None means every partition was read to its end."""
+    conn = model._get_connection()
+    pending = iter(partitions)
+    pk = next(pending, None)
+    resume = (after or {}).get("SK")
+    items: list = []
+    calls = read = 0
+    while pk is not None:
+        if calls == max_calls or read >= MAX_ITEMS_READ:
+            return items, {"PK": pk, **({"SK": resume} if resume else {})}
+        want = limit - len(items) if keep is None else min(_CHUNK, MAX_ITEMS_READ - read)
+        answer = conn.query(pk, scan_index_forward=not newest_first, limit=want,
+                            exclusive_start_key={"PK": {"S": pk}, "SK": {"S": resume}} if resume else None)
+        calls += 1
+        rows = answer.get("Items", [])
+        read += len(rows)
+        more = answer.get("LastEvaluatedKey")
+        for i, raw in enumerate(rows):
+            item = model.from_raw_data(raw)
+            if keep is not None and not keep(item):
+                continue
+            items.append(item)
+            if len(items) == limit:
+                if i < len(rows) - 1 or more:
+                    return items, {"PK": pk, "SK": item.SK}
+                following = next(pending, None)  # this partition is done: the cursor names the next one
+                return items, {"PK": following} if following is not None else None
+        resume = more["SK"]["S"] if more else None
+        if not more:
+            pk = next(pending, None)
+    return items, None

@@ -57,8 +57,7 @@ def user_activity(scope: Scope, user_id: str, q) -> dict:
     tenant = scope.tenant
     user = store.get(tenant, user_id, include_deleted=True)
     scope.require("audit:read", user, "user")
-    entries, last = query.page(audit.AuditEntry, store.scope(tenant, "AUDITBY", user.id), index="GSI2",
-                               limit=q.limit, cursor=q.cursor, newest_first=True)
+    entries, last = audit.actor_feed(tenant, user.id, limit=q.limit, cursor=q.cursor)
     return page(entries, last, audit.view)
 
 
