@@ -2,7 +2,7 @@
 
 Kept by the table's stream consumer (`shared.db.projections`: exact, duplicate- and order-safe):
 - `P#COUNTER#CLIENTSTATS`: live clients by status, tier and company size (getClientStats).
-- `P#SEARCH#CLIENT#<token>`: prefixes of a client's name and email (searchClients).
+- `P#SEARCH#CLIENT#<initial>`: the words of a client's name and email (searchClients).
 - `T#<id>#COUNTER#REVENUE#<yyyy-mm>` and `...#REVENUE#ALL`: completed transactions (getClientRevenue).
 - `T#<id>#COUNTER#USAGE#<yyyy-mm>`: messages and cost per channel (getClientUsage).
 
@@ -25,8 +25,18 @@ SENT_STATUSES = frozenset({"sent", "delivered", "read", "clicked", "replied", "b
 REVENUE_MEASURES = ("gross", "refunds", "chargebacks", "net")
 
 
-def token_partition(token: str) -> str:
-    return platform_key("SEARCH", "CLIENT", token)
+def token_partition(initial: str) -> str:
+    """The search partition of the client words starting with `initial` (one character)."""
+    return platform_key("SEARCH", "CLIENT", initial)
+
+
+# Words each field adds to the index: 36 at most, within search.MAX_WORDS.
+SEARCH_FIELDS = (("name", 24), ("email", 12))
+
+
+def search_words(client: dict) -> list[str]:
+    """The words a client is found by: its name's and its email's."""
+    return search.indexed_words(*((client.get(name), budget) for name, budget in SEARCH_FIELDS))
 
 
 def revenue_key(client_id: str, month: str) -> str:
@@ -45,11 +55,11 @@ def client_stats(client: dict) -> projections.Contribution:
 
 
 @projections.search_index("CLIENT", "client-search")
-def client_search(client: dict) -> set[str]:
-    """Prefixes of the name and the email's words (case- and accent-insensitive)."""
+def client_search(client: dict) -> set[tuple[str, str]]:
+    """A token for each indexed word of a live client (case- and accent-insensitive)."""
     if client.get("deleted_at"):
         return set()
-    return {token_partition(t) for t in search.prefixes(client.get("name"), client.get("email"))}
+    return search.tokens(token_partition, search_words(client), client["id"])
 
 
 def _revenue_fields(kind: str, micros: int) -> dict[str, int]:

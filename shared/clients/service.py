@@ -74,20 +74,14 @@ def list_clients(scope: Scope, q, tier: str | None = None) -> dict:
 
 
 def search_clients(scope: Scope, q) -> dict:
-    """searchClients: prefix match on the name's and email's words, accent- and case-insensitive.
-    Reads the most selective term's token partition, then checks every term on the clients found."""
+    """searchClients: every word of `q` a prefix of a word of the name or email, accent- and
+    case-insensitive (shared.search.page: one query of tokens, one BatchGetItem of clients)."""
     from shared import search
-    from shared.clients.projections import client_search, token_partition
-    from shared.db import query
-    from shared.db.projections import SearchToken
+    from shared.clients.projections import search_words, token_partition
 
-    terms = search.query_terms(q.q)
-    if not terms:
-        raise ValidationFailed("q has no searchable characters", field="/query/q")
-    tokens, last = query.page(SearchToken, token_partition(terms[0]), limit=q.limit, cursor=q.cursor)
-    found = store.batch_get([t.SK for t in tokens])
-    hits = [c for c in found if not c.deleted_at
-            and {token_partition(t) for t in terms} <= client_search(c.attribute_values)]
+    hits, last = search.page(token_partition, q.q, limit=q.limit, cursor=q.cursor,
+                             load=lambda ids: [c for c in store.batch_get(ids) if not c.deleted_at],
+                             words_of=lambda c: search_words(c.attribute_values))
     return page(hits, last, lambda c: c.public())
 
 

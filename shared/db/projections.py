@@ -24,7 +24,7 @@ from shared.db.tx import Tx
 
 Contribution = dict[str, dict[str, int]]  # counter PK → {field: amount}
 _registry: dict[str, list[tuple[str, str, Callable]]] = {}
-MAX_TOKENS = 45  # per item: old + new tokens + the marker stay within one 100-item transaction
+MAX_TOKENS = 49  # per item: old + new tokens + the marker stay within one 100-item transaction
 
 
 def counter(entity: str, name: str):
@@ -38,8 +38,8 @@ def counter(entity: str, name: str):
 
 
 def search_index(entity: str, name: str):
-    """Register `fn(image) -> set of token partition keys`; a token item (token PK, item id) is
-    kept for each, so a prefix search is one query of one partition."""
+    """Register `fn(image) -> set of (PK, SK)`: a token item is kept at each (`shared.search` says
+    which), so a prefix search is one query of one partition. At most MAX_TOKENS per item."""
 
     def wrap(fn):
         _registry.setdefault(entity, []).append((name, "tokens", fn))
@@ -74,7 +74,7 @@ def registered(entity: str) -> list[tuple[str, str, Callable]]:
 
 
 class SearchToken(Item, discriminator="SEARCH_TOKEN"):
-    """One prefix of one searchable word of one item: PK = token partition, SK = the item's id."""
+    """One searchable word of one item: PK = the word's partition, SK = `<word>#<item id>`."""
 
     def keys(self):
         return {}
@@ -141,9 +141,7 @@ def _apply_one(name: str, kind: str, fn, change: Change) -> int:
         if marker is not None and marker.position >= change.position:
             return 0  # a duplicate, or older than what is already applied
         before = json.loads(marker.contribution) if marker else ({} if kind == "counter" else [])
-        after = fn(change.image) if change.image is not None else ({} if kind == "counter" else [])
-        if kind == "tokens":
-            after = sorted(after)[:MAX_TOKENS]
+        after = _contribution(name, kind, fn, change.image)
         tx = Tx()
         condition = ProjectionMarker.PK.does_not_exist() if marker is None else \
             ProjectionMarker.position == marker.position
@@ -155,11 +153,7 @@ def _apply_one(name: str, kind: str, fn, change: Change) -> int:
                 tx.update(Counter(PK=counter_pk, SK="COUNTER"),
                           [Counter.entity.set(Counter)] + [_add(f, n) for f, n in fields.items()])
         else:
-            item_id = change.item_id
-            for token in set(before) - set(after):
-                tx.delete(SearchToken(PK=token, SK=item_id))
-            for token in set(after) - set(before):
-                tx.put(SearchToken(PK=token, SK=item_id))
+            _move_tokens(tx, before, after, change.item_id)
         try:
             tx.commit()
             return 1
@@ -168,8 +162,32 @@ def _apply_one(name: str, kind: str, fn, change: Change) -> int:
     raise TransactWriteError("projection marker kept moving")
 
 
+def _contribution(name: str, kind: str, fn, image: dict | None):
+    """What the item contributes now: counter amounts, or its sorted token keys (none once removed)."""
+    if kind == "counter":
+        return fn(image) if image is not None else {}
+    after = sorted(fn(image)) if image is not None else []
+    if len(after) > MAX_TOKENS:  # a search_index's budget is wrong: refuse loudly, never cut silently
+        raise ValueError(f"{name} gives {len(after)} tokens for one item; at most {MAX_TOKENS}")
+    return after
+
+
+def _move_tokens(tx: Tx, before: list, after: list, item_id: str) -> None:
+    had, has = {_token_key(t, item_id) for t in before}, {tuple(t) for t in after}
+    for pk, sk in had - has:
+        tx.delete(SearchToken(PK=pk, SK=sk))
+    for pk, sk in has - had:
+        tx.put(SearchToken(PK=pk, SK=sk))
+
+
 class _Raced(Exception):
     pass
+
+
+def _token_key(token, item_id: str) -> tuple[str, str]:
+    """A token a marker recorded: (PK, SK), or, from markers written before tokens named their
+    word, a bare partition key whose SK was the item id (so those tokens are removed too)."""
+    return (token, item_id) if isinstance(token, str) else (token[0], token[1])
 
 
 def _add(field: str, amount: int):

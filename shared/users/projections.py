@@ -30,15 +30,24 @@ def user_logins(login: dict) -> projections.Contribution:
     return {stats_key(login.get("client_id")): {f"active_{month_of(int(login['last_login']))}": 1}}
 
 
-def token_partition(client_id: str | None, token: str) -> str:
-    return scope(client_id, "SEARCH", "USER", token)
+def token_partition(client_id: str | None, initial: str) -> str:
+    """The search partition of the words starting with `initial` (one character) in a tenant."""
+    return scope(client_id, "SEARCH", "USER", initial)
+
+
+# Words each field adds to the index: 40 at most, within search.MAX_WORDS.
+SEARCH_FIELDS = (("first_name", 8), ("last_name", 8), ("full_name", 12), ("email", 12))
+
+
+def search_words(user: dict) -> list[str]:
+    """The words a user is found by: its names' and its email's (the "@" and dots separate words)."""
+    return search.indexed_words(*((user.get(name), budget) for name, budget in SEARCH_FIELDS))
 
 
 @projections.search_index("USER", "user-search")
-def user_search(user: dict) -> set[str]:
-    """Prefixes of the names and the email's words, for live users."""
+def user_search(user: dict) -> set[tuple[str, str]]:
+    """A token for each indexed word of a live user."""
     if user.get("deleted_at"):
         return set()
-    # search.words splits on every non-alphanumeric, so the email's "@" and dots separate its words too.
-    tokens = search.prefixes(user.get("first_name"), user.get("last_name"), user.get("full_name"), user.get("email"))
-    return {token_partition(user.get("client_id"), t) for t in tokens}
+    return search.tokens(lambda initial: token_partition(user.get("client_id"), initial), search_words(user),
+                         user["id"])

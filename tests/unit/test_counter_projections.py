@@ -1,5 +1,6 @@
-"""Counters stay exact: random user changes, stream records delivered twice and out of order,
-every counter checked against a recount made by a separate query (not by the projection code)."""
+"""Counters and search tokens stay exact: random user changes, stream records delivered twice and
+out of order; every counter checked against a recount made by a separate query (not by the
+projection code), and the token items against the tokens of the users as they finally are."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _table(monkeypatch):
             AttributeDefinitions=props["AttributeDefinitions"], KeySchema=props["KeySchema"],
             GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-        models = (store.User, projections.Counter, projections.ProjectionMarker)
+        models = (store.User, projections.Counter, projections.ProjectionMarker, projections.SearchToken)
         for model in models:
             model._connection = None  # a fresh connection inside this mock
         yield
@@ -70,11 +71,16 @@ def _apply(ops) -> list[str]:
             if kind == "delete":
                 store.soft_delete(TENANT, uid, actor=None)
             else:
-                field = {"status": "status", "role": "role", "verify": "email_verified"}[kind]
+                field = {"status": "status", "role": "role", "verify": "email_verified", "first": "first_name",
+                         "last": "last_name"}[kind]
                 store.update(TENANT, uid, {field: b}, actor=None, operation="test")
         except Exception as exc:  # deleted users are 404 for later changes: that is part of the sequence
             assert type(exc).__name__ == "NotFound"
     return ids
+
+# Names sharing prefixes and words, so that changes add, keep and drop tokens; None removes the name.
+NAMES = st.sampled_from(["Ann", "Anna", "Annabel Lee", "Zoë Ångström", "Lee", "Ann-Lee", "Ōno Anna", None])
+name_op = st.tuples(st.sampled_from(["first", "last"]), st.integers(0, 20), NAMES)
 
 
 def _stream_records() -> list[dict]:
@@ -171,3 +177,41 @@ def _table_items() -> list[dict]:
     """Every item of the table as stored, read apart from the projection code."""
     pages = boto3.client("dynamodb", region_name="us-east-1").get_paginator("scan").paginate(TableName="projection-test")
     return sorted((item for page in pages for item in page["Items"]), key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def _tokens_now() -> set[tuple[str, str]]:
+    """Every search token item in the table (a test may scan; a request path never does)."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    pages = ddb.get_paginator("scan").paginate(TableName="projection-test", FilterExpression="entity = :t",
+                                               ExpressionAttributeValues={":t": {"S": "SEARCH_TOKEN"}})
+    return {(i["PK"]["S"], i["SK"]["S"]) for page in pages for i in page["Items"]}
+
+
+def _tokens_of_the_users() -> set[tuple[str, str]]:
+    """What the users as they are now should be found by: live users read through the list index."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    from shared.users.projections import user_search
+
+    des = TypeDeserializer()
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    pages = ddb.get_paginator("query").paginate(
+        TableName="projection-test", IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
+        ExpressionAttributeValues={":p": {"S": f"T#{TENANT}#USERS"}})
+    users = [{k: des.deserialize(v) for k, v in item.items()} for page in pages for item in page["Items"]]
+    return set().union(*(user_search(u) for u in users))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.one_of(op, name_op), min_size=1, max_size=25), seed=st.integers(0, 10_000))
+def test_search_tokens_equal_the_users_whatever_the_delivery(ops, seed):
+    _apply([("create", "user", "active")] + ops)
+    records = [r for r in _stream_records() if r["dynamodb"].get("NewImage", r["dynamodb"].get("OldImage", {}))
+               .get("entity", {}).get("S") == "USER"]
+    rng = random.Random(seed)
+    delivery = records + rng.sample(records, k=len(records) // 2)  # every record, some twice
+    rng.shuffle(delivery)  # and out of order
+    for record in delivery:
+        assert projections.process_batch([record]) == {"batchItemFailures": []}
+    # hypothesis's examples share the table: the users of earlier examples count too
+    assert _tokens_now() == _tokens_of_the_users()
