@@ -119,5 +119,5 @@ def _check_cursor(cursor: str | None, partition: str, lead: str) -> None:
 
     start = decode_cursor(cursor)
     if start is not None and not (set(start) == {"PK", "SK"} and start["PK"] == partition
-                                  and str(start["SK"]).startswith(lead)):
+                                  and isinstance(start["SK"], str) and start["SK"].startswith(lead)):
         raise ValidationFailed("cursor belongs to another search", field="/query/cursor")

@@ -123,6 +123,7 @@ def test_cursors_of_other_listings_are_400_not_500(local):
     clock.reset()
     for key in ({"PK": f"T#{new_id()}#AUDIT#2026-01-01"}, {"PK": f"T#{client['id']}#AUDIT#20260101"},
                 {"PK": f"T#{client['id']}#AUDIT#2026-13-01"}, {"PK": f"T#{client['id']}#AUDIT#2026-01-01", "x": "y"},
+                {"PK": f"T#{client['id']}#AUDIT#9999-12-31"}, {"PK": f"T#{client['id']}#AUDIT#2026-01-01", "SK": 5},
                 {"SK": "1"}):
         status, body = _invoke(local, "GetClientActivityFunction", "GET /clients/{id}/activity",
                                {"id": client["id"]}, {"cursor": encode_cursor(key)})
