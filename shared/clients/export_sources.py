@@ -9,7 +9,7 @@ from shared.db.export import ExportSource
 
 
 def _audit_days(client_id: str) -> list[str]:
-    return audit.day_shards(client_id, Client.get(client_key(client_id), "CLIENT").created_at)
+    return audit.day_shards(client_id, int(Client.get(client_key(client_id), "CLIENT").created_at))
 
 
 SOURCES = (ExportSource("client", Client, client_key, position=0),

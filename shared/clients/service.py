@@ -174,6 +174,6 @@ def client_activity(scope: Scope, client_id: str, q) -> dict:
     if not scope.holds("audit:read"):  # its own entries: its actor partition, not the tenant's days filtered
         entries, last = audit.actor_feed(client_id, scope.actor.user_id, limit=q.limit, cursor=q.cursor, keep=keep)
     else:
-        entries, last = audit.tenant_feed(client_id, since_ms=client.created_at, limit=q.limit, cursor=q.cursor,
+        entries, last = audit.tenant_feed(client_id, since_ms=int(client.created_at), limit=q.limit, cursor=q.cursor,
                                           keep=keep)
     return page(entries, last, audit.view)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -140,7 +141,7 @@ def _apply_one(name: str, kind: str, fn, change: Change) -> int:
             marker = None
         if marker is not None and marker.position >= change.position:
             return 0  # a duplicate, or older than what is already applied
-        before = json.loads(marker.contribution) if marker else ({} if kind == "counter" else [])
+        before: Any = json.loads(marker.contribution) if marker else ({} if kind == "counter" else [])
         after = _contribution(name, kind, fn, change.image)
         tx = Tx()
         condition = ProjectionMarker.PK.does_not_exist() if marker is None else \
@@ -162,7 +163,7 @@ def _apply_one(name: str, kind: str, fn, change: Change) -> int:
     raise TransactWriteError("projection marker kept moving")
 
 
-def _contribution(name: str, kind: str, fn, image: dict | None):
+def _contribution(name: str, kind: str, fn, image: dict | None) -> Any:
     """What the item contributes now: counter amounts, or its sorted token keys (none once removed)."""
     if kind == "counter":
         return fn(image) if image is not None else {}
