@@ -23,6 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not isolated"
 	$(PY) -m pytest -q -m isolated
 
@@ -41,6 +42,7 @@ test-313:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/echelonx template --check
 
 template: $(STAMP)

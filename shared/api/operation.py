@@ -16,6 +16,7 @@ import time
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
+from pynamodb.exceptions import PynamoDBException
 
 from shared.api.request import Request
 from shared.api.response import Response, http, problem
@@ -114,6 +115,8 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
         answer = problem(err, event.get("rawPath", ""), correlation_id)
     except UpstreamError as err:
         answer = problem(_upstream(err), event.get("rawPath", ""), correlation_id)
+    except PynamoDBException as err:
+        answer = problem(_database(err), event.get("rawPath", ""), correlation_id)
     except Exception:  # noqa: BLE001 - whatever our code did not expect is a 500, never a crash of the function
         logger.exception("unexpected error")  # once, with the traceback; the correlation id is a key of every line
         answer = problem(Internal("an unexpected error; quote the correlation id when you report it"),
@@ -129,6 +132,17 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
     logger.info("request", extra={"status": answer["statusCode"],
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     return answer
+
+
+def _database(err: PynamoDBException) -> AppError:
+    """DynamoDB busy after the SDK's retries (any read or plain write): 503, as conditional writes
+    and transactions answer; anything else it refused is our defect, a 500."""
+    from shared.db import writes
+
+    if writes.busy(err):
+        return writes.unavailable(err)
+    logger.exception("unexpected database error")
+    return Internal("an unexpected error; quote the correlation id when you report it")
 
 
 def _upstream(err: UpstreamError) -> AppError:

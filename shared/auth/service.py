@@ -7,6 +7,7 @@ family item (tenant-first keys), the secret is stored only as a SHA-256 hash.
 from __future__ import annotations
 
 import secrets as _secrets
+from typing import Any, NoReturn
 
 from shared import clock
 from shared.auth import store
@@ -32,7 +33,9 @@ def login(body: LoginBody, source_ip: str | None = None) -> dict:
     throttles = store.throttles_for(body.email, source_ip)
     _refuse_if_locked(throttles)
     user = users.find_by_email(body.email)
-    if not passwords.verify_password(user.password_hash if user else None, body.password):
+    # An unknown email costs one hash too (verify_password hashes against a dummy): same time, same answer.
+    matched = passwords.verify_password(user.password_hash if user else None, body.password)
+    if user is None or not matched:
         _fail(throttles, user)
     if user.two_factor_enabled:
         _check_second_factor(user, body.totp_code, throttles)
@@ -61,7 +64,7 @@ def _check_tenant(user) -> None:
             raise Forbidden(f"this account's organisation is {status}")
 
 
-def _fail(throttles: list, user) -> None:
+def _fail(throttles: list, user) -> NoReturn:
     throttles = [store.record_failure(t) for t in throttles]
     if user is not None:
         users.record_failed_login(user)
@@ -138,7 +141,7 @@ def _still_allowed(claims) -> bool:
             users.record_key(claims.client_id, claims.user_id)]
     if claims.client_id:
         keys.append(clients.record_key(claims.client_id))
-    found = {item.SK: item for item in Item.batch_get(keys)}
+    found: dict[str, Any] = {item.SK: item for item in Item.batch_get(keys)}  # a session, a user, a client
     session, user, client = found.get("SESSION"), found.get("USER"), found.get("CLIENT")
     if session is None or session.revoked or session.user_id != claims.user_id:
         return False

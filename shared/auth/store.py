@@ -6,6 +6,8 @@ token it replaced, so presenting a replaced token (a theft signal) revokes the w
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from shared import clock
@@ -73,7 +75,7 @@ def throttles_for(email: str, source_ip: str | None) -> list[_Throttle]:
     if source_ip:
         wanted.append(SourceThrottle(source_hash=digest(source_ip), failures=0))
     keys = [(t.derive_keys().PK, "THROTTLE") for t in wanted]
-    found = {item.PK: item for item in Item.batch_get(keys)}
+    found: dict[str, Any] = {item.PK: item for item in Item.batch_get(keys)}  # throttles of either kind
     return [found.get(t.PK, t) for t in wanted]
 
 
@@ -106,7 +108,7 @@ def is_stale(throttle: _Throttle, now_ms: int) -> bool:
 
 def locked_for_seconds(throttle: _Throttle) -> int:
     if throttle.locked_until and not is_stale(throttle, clock.now_ms()):
-        return max(1, -(-(throttle.locked_until - clock.now_ms()) // 1000))
+        return max(1, -(-(int(throttle.locked_until) - clock.now_ms()) // 1000))
     return 0
 
 

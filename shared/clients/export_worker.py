@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.clients import exports
@@ -29,6 +30,9 @@ from shared.core.encoding import dumps
 from shared.core.log import logger
 from shared.db.export import sources
 from shared.db.writes import applied
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
 
 PART_SIZE = 5 * 1024 * 1024
 RESERVE_MS = 20_000  # stop after a part when less than this is left of the invocation
@@ -156,9 +160,10 @@ def _owned(job: ExportJob, me: str, actions: list) -> None:
 def _take_lease(job: ExportJob, me: str, context) -> bool:
     now = clock.now_ms()
     free = ExportJob.lease_until.does_not_exist() | (ExportJob.lease_until < now) | (ExportJob.lease_owner == me)
-    actions = [ExportJob.status.set("running"), ExportJob.lease_owner.set(me), ExportJob.attempts.add(1),
-               ExportJob.lease_until.set(now + context.get_remaining_time_in_millis() + LEASE_MARGIN_MS),
-               ExportJob.updated_at.set(now)]
+    actions: list[Action] = [
+        ExportJob.status.set("running"), ExportJob.lease_owner.set(me), ExportJob.attempts.add(1),
+        ExportJob.lease_until.set(now + context.get_remaining_time_in_millis() + LEASE_MARGIN_MS),
+        ExportJob.updated_at.set(now)]
     if not job.started_at:
         actions.append(ExportJob.started_at.set(now))
     return applied(lambda: job.update(actions=actions, condition=ExportJob.status.is_in("queued", "running") & free))

@@ -85,7 +85,7 @@ class Tx:
                 if op.kind == "put":
                     tw.save(op.item, condition=op.condition)
                 elif op.kind == "update":
-                    tw.update(op.item, actions=op.actions, condition=op.condition)
+                    tw.update(op.item, actions=op.actions or [], condition=op.condition)
                 elif op.kind == "delete":
                     tw.delete(op.item, condition=op.condition, add_version_condition=False)
                 else:

@@ -35,6 +35,16 @@ _BACKOFF_BASE_S = 0.05
 _BACKOFF_CAP_S = 1.0
 
 
+# What DynamoDB answers when it is busy or briefly failing, once the SDK's own retries are spent.
+BUSY = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                  "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"})
+
+
+def busy(err: PynamoDBException) -> bool:
+    """A read or write DynamoDB did not take for reasons of its own (the request was fine)."""
+    return err.cause_response_code in BUSY
+
+
 def applied(write: Callable[[], Any]) -> bool:
     """Run one conditional write: True when it was written, False when its condition did not hold.
 

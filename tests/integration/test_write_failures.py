@@ -240,3 +240,12 @@ def test_transaction_conflicts_are_retried_then_503(api, admin):
         _unavailable(api.post("/users", token=admin["access_token"], json={**body, "email": other}))
     duplicate = api.post("/users", token=admin["access_token"], json=body)
     assert duplicate.status_code == 409 and duplicate.json()["field"] == "/body/email"  # a real condition
+
+
+def test_a_throttled_read_is_503_too(api, admin):
+    """Not only conditional writes: a read DynamoDB keeps refusing answers 503 with Retry-After,
+    never the 500 of a defect."""
+    user = _new_user(api, admin)
+    with dynamodb_answers("ProvisionedThroughputExceededException", "Query", user["id"]):
+        _unavailable(api.get(f"/users/{user['id']}", token=admin["access_token"]))
+    assert api.get(f"/users/{user['id']}", token=admin["access_token"]).status_code == 200
