@@ -17,8 +17,7 @@ Rules every entity gets:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pynamodb.attributes import NumberAttribute
 
@@ -28,6 +27,9 @@ from shared.db import claims, query
 from shared.db.table import Item
 from shared.db.tx import Tx
 from shared.errors import Forbidden, NotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DELETED = "DELETED"
 

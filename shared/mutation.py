@@ -7,13 +7,15 @@ concurrent PATCHes of different fields both land.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import audit, clock
 from shared.db.table import Item
 from shared.db.tx import Tx
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, VersionConflict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _ATTEMPTS = 6
 T = TypeVar("T", bound=Item)

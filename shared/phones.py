@@ -3,9 +3,12 @@ country given (the tenant's `default_country`, which the caller looks up only wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DEFAULT_COUNTRY = "US"
 

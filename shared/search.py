@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 MAX_WORD = 32  # characters of a word kept in its token
 MAX_WORDS = 48  # tokens of one item: all replaced at once, they and the marker fit in 100 transaction items

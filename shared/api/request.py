@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.core.actor import Actor, Scope
+if TYPE_CHECKING:
+    from shared.core.actor import Actor, Scope
 
 
 class Request:

@@ -14,9 +14,8 @@ walks the day shards newest first, `actor_feed` (getUserActivity) reads GSI2; th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import UnicodeAttribute
 
@@ -24,9 +23,13 @@ from shared import clock
 from shared.core.cursor import decode_cursor
 from shared.db import query
 from shared.db.table import Item, platform_key, tenant_key
-from shared.db.tx import Tx
 from shared.errors import ValidationFailed
 from shared.ids import new_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from shared.db.tx import Tx
 
 REDACTED = "[redacted]"
 

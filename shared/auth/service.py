@@ -7,16 +7,18 @@ family item (tenant-first keys), the secret is stored only as a SHA-256 hash.
 from __future__ import annotations
 
 import secrets as _secrets
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from shared import clock
 from shared.auth import store
-from shared.auth.models import LoginBody
 from shared.clients import service as clients
 from shared.errors import Forbidden, Locked, NotFound, Unauthenticated
 from shared.ids import new_id
 from shared.security import passwords, tokens
 from shared.users import logins as users
+
+if TYPE_CHECKING:
+    from shared.auth.models import LoginBody
 
 PLATFORM = "P"  # the tenant part of a super_admin's refresh token
 _BAD_CREDENTIALS = "email or password is wrong"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from shared import clock
@@ -32,6 +31,8 @@ from shared.db.export import sources
 from shared.db.writes import applied
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from pynamodb.expressions.update import Action
 
 PART_SIZE = 5 * 1024 * 1024

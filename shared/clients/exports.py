@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from shared import audit, clock
 from shared.core import aws
-from shared.core.actor import Scope
 from shared.db.table import Item, tenant_key
 from shared.db.tx import Tx
 from shared.errors import NotFound
 from shared.ids import new_id
+
+if TYPE_CHECKING:
+    from shared.core.actor import Scope
 
 KEEP_S = 7 * 24 * 3600  # as the bucket's lifecycle rule
 URL_TTL_S = 900

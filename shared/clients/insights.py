@@ -8,6 +8,7 @@ and its counter items in one GetItem or one BatchGetItem (the stream projections
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.clients import store
@@ -17,10 +18,12 @@ from shared.clients.projections import (
     revenue_key,
     usage_key,
 )
-from shared.core.actor import Scope
 from shared.core.money import from_micros
 from shared.core.months import month_of, months_ending
 from shared.db.projections import read_counter, read_counters
+
+if TYPE_CHECKING:
+    from shared.core.actor import Scope
 
 _COUNTS = ("charges", "refund_count")
 _AMOUNTS = ("gross", "refunds", "chargebacks", "net")

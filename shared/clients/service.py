@@ -8,13 +8,17 @@ tenant from the path (`/clients/{id}`), so another tenant's client answers 404, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared import clock, phones
 from shared.clients import store
 from shared.clients.models import SUPER_ADMIN_FIELDS, TIERS
-from shared.core.actor import Scope
 from shared.core.paging import page
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.ids import new_id
+
+if TYPE_CHECKING:
+    from shared.core.actor import Scope
 
 DAY_MS = 24 * 60 * 60 * 1000
 _NOT_NULL = ("name", "status", "subscription_tier")

@@ -3,13 +3,15 @@ all-or-nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from shared.errors import AppError
 from shared.ids import ULID_PATTERN
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 
 class BulkResult(BaseModel):

@@ -3,10 +3,12 @@ answer's model are `shared.core.page_query` (kept apart: only list handlers buil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.core.cursor import encode_cursor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

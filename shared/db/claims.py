@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pynamodb.attributes import UnicodeAttribute
 
 from shared.db.table import Item
-from shared.db.tx import Tx
 from shared.errors import Duplicate
+
+if TYPE_CHECKING:
+    from shared.db.tx import Tx
 
 
 class Claim(Item, discriminator="CLAIM"):

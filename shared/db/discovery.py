@@ -11,7 +11,10 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 def domain_modules(convention: str, package: str = "shared") -> list[ModuleType]:

@@ -9,11 +9,13 @@ the API shows it unless it says otherwise, so secrets and bookkeeping stay out (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.db.table import Item
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from shared.db.table import Item
 
 PAGE_SIZE = 200
 

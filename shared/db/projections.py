@@ -13,15 +13,17 @@ nothing: counters equal a recount whatever the delivery order.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 
 from shared.db.table import Item
 from shared.db.tx import Tx
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Contribution = dict[str, dict[str, int]]  # counter PK → {field: amount}
 _registry: dict[str, list[tuple[str, str, Callable]]] = {}

@@ -7,12 +7,15 @@ before the page is full, the answer is a short page with a cursor, never a Scan.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.core.cursor import decode_cursor
-from shared.db.table import Item
 from shared.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from shared.db.table import Item
 
 MAX_ITEMS_READ = 1000  # per request, when a filter discards items
 

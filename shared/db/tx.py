@@ -8,14 +8,16 @@ is retried with backoff (`shared.db.writes`), and then, like any other failure, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.db import writes
-from shared.db.table import Item
+
+if TYPE_CHECKING:
+    from shared.db.table import Item
 
 MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 _SEND_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
 
 from shared.errors import Unavailable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 # Cancellation reasons that say nothing about the request: another writer or the capacity, for now.

@@ -11,9 +11,12 @@ from __future__ import annotations
 import gc
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _HOOK_ID = "echelonx-bench-dynamodb-calls"
 _EVENT = "after-call.dynamodb"

@@ -31,13 +31,16 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from unittest import mock
 from urllib.parse import quote
 
 from shared.local.bench_common import Tally, calls_made, counting, table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SIZES, QUICK_SIZES = (1000, 20000), (200, 2000)
 USERS_PER_CLIENT = 20

@@ -6,8 +6,10 @@ import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shared.api.spec import FunctionSpec
+if TYPE_CHECKING:
+    from shared.api.spec import FunctionSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,12 +19,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from shared import clock
 from shared.local.aws import SHUTDOWN_POLL_S
-from shared.local.lambda_runtime import LocalFunction
+
+if TYPE_CHECKING:
+    from shared.local.lambda_runtime import LocalFunction
 
 
 @dataclass

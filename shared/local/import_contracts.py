@@ -15,12 +15,15 @@ import ast
 import importlib.util
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grimp import ImportGraph
 from importlinter.contracts.forbidden import ForbiddenContract
 from importlinter.domain import fields
-from importlinter.domain.contract import ContractCheck
 from importlinter.domain.helpers import module_expressions_to_modules
+
+if TYPE_CHECKING:
+    from grimp import ImportGraph
+    from importlinter.domain.contract import ContractCheck
 
 
 class ForbiddenAtImportContract(ForbiddenContract):

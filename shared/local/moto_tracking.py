@@ -15,10 +15,12 @@ itself references it. moto's dashboard and S3 reset see every instance that is s
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.core.common_models import BaseModel
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _original_new: list[Any] = []  # BaseModel.__new__ as moto defines it, while patched
 

@@ -37,9 +37,8 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -51,9 +50,13 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
 
 _OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
 _lock = threading.RLock()
@@ -226,7 +229,7 @@ def _run_entry(
         raise
     except ConditionalCheckFailed as e:
         return "ConditionalCheckFailed", str(e.message), failed_item
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any failure cancels the transaction with its reason, as DynamoDB does
         return type(e).__name__, str(e), failed_item
     return None, None, None
 

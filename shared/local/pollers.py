@@ -12,10 +12,13 @@ import threading
 import time
 import traceback
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.local.aws import ACCOUNT, REGION
-from shared.local.lambda_runtime import LocalFunction
+
+if TYPE_CHECKING:
+    from shared.local.lambda_runtime import LocalFunction
 
 DEFAULT_STREAM_RETRIES = 3  # AWS's default is -1 (until the record expires); locally a bad record must not stall
 

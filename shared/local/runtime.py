@@ -10,7 +10,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.local import keys, persistence
@@ -22,6 +21,8 @@ from shared.local.pollers import Pollers
 from shared.local.template import load
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shared.local.gateway import _Server
 
 

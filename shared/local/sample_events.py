@@ -14,12 +14,14 @@ Placeholders `${USER_ID}`, `${CLIENT_ID}`, `${ACCESS_TOKEN}`, `${OTHER_USER_ID}`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.local.functions import ROOT, FunctionModule, discover
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 ADMIN = {"user_id": "${USER_ID}", "role": "admin", "client_id": "${CLIENT_ID}", "permissions": "",
          "session_id": "01JDEMO0000000000000000000"}

@@ -6,11 +6,13 @@ Imported only by `twilio_sms` on first use, because it subclasses the SDK's HTTP
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
+
+if TYPE_CHECKING:
+    from twilio.http.response import Response
 
 
 class RoutingHttpClient(TwilioHttpClient):

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import config
 from .errors import ProviderError, from_sendgrid, from_transport
 from .result import ProviderResult, scrub
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # python_http_client logs the request headers, Bearer key included, at DEBUG.
 _SDK_LOGGER = "python_http_client.client"

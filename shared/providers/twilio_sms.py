@@ -7,14 +7,16 @@ TWILIO_API_BASE is set the SDK runs unchanged and only its transport is pointed 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import config
 from .errors import ProviderError, from_twilio
 from .result import ProviderResult, scrub
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 T = TypeVar("T")
 

@@ -5,15 +5,19 @@ Apart from service.py so the plain CRUD handlers do not import the projections a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared import audit, clock
 from shared.core import rights
-from shared.core.actor import Scope
 from shared.core.months import month_of
 from shared.core.paging import page
 from shared.db.projections import read_counter
 from shared.users import store
 from shared.users.projections import stats_key
 from shared.users.service import readable
+
+if TYPE_CHECKING:
+    from shared.core.actor import Scope
 
 
 def search_users(scope: Scope, q) -> dict:

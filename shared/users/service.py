@@ -8,15 +8,17 @@ read but not change it gets 403. No one makes or manages a role above their own 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import phones
 from shared.core import rights
-from shared.core.actor import Scope
 from shared.core.paging import page
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.ids import new_id
 from shared.users import store
+
+if TYPE_CHECKING:
+    from shared.core.actor import Scope
 
 PROFILE_FIELDS = ("first_name", "last_name", "full_name", "phone", "avatar_url", "timezone", "language",
                   "preferences")

@@ -10,7 +10,7 @@ a get reads both with one Query.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -23,9 +23,11 @@ from pynamodb.attributes import (
 from shared import clock
 from shared.db import claims
 from shared.db.table import Item, platform_key, tenant_key
-from shared.db.tx import Tx
 from shared.entity import Entity, EntityStore, Unique
 from shared.errors import NotFound
+
+if TYPE_CHECKING:
+    from shared.db.tx import Tx
 
 LOGIN_FIELDS = ("last_login", "login_count", "failed_login_attempts")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .twilio_callbacks import CallbackError
 from .wire import FakeRequest, Reply, first, json_reply
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .providers import ProviderFakes
 
 _FAULT_FIELDS = ("provider", "mode", "count", "retry_after", "delay")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .state import Fault
-from .wire import Reply
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
+    from .state import Fault
+    from .wire import Reply
 
 
 def apply(

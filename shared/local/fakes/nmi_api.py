@@ -7,12 +7,15 @@ a sale under 1.00 is declined (response=2, response_code=200).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .state import FakeState
 from .wire import FakeRequest, Reply, form_reply, same_secret, text_reply
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .state import FakeState
 
 APPROVED, DECLINED, ERROR = "1", "2", "3"
 _DECLINE_BELOW = Decimal("1.00")

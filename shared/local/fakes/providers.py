@@ -10,8 +10,7 @@ import functools
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from shared.local.aws import SHUTDOWN_POLL_S
@@ -19,6 +18,9 @@ from shared.local.aws import SHUTDOWN_POLL_S
 from . import control, faults, nmi_api, sendgrid_api, twilio_api, twilio_callbacks
 from .state import FakeCredentials, FakeState, Fault
 from .wire import FakeRequest, Reply, text_reply
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 _log = logging.getLogger(__name__)
 
@@ -132,7 +134,7 @@ class ProviderFakes:
                     process = functools.partial(api.handle, self.state, request)
                     return faults.apply(fault, process, api.fault_reply, self._stopping)
             return text_reply(404, f"no fake serves {request.path}")
-        except Exception:  # a bug in a fake must show up as a 500, not a dropped connection
+        except Exception:  # noqa: BLE001 - a bug in a fake must show up as a 500, not a dropped connection
             _log.exception("provider fake failed on %s %s", request.method, request.path)
             return text_reply(500, "fake error")
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .state import FakeState
 from .wire import FakeRequest, Reply, json_reply, same_secret
+
+if TYPE_CHECKING:
+    from .state import FakeState
 
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message."
 _MESSAGES = {

@@ -11,16 +11,19 @@ import base64
 import binascii
 import re
 import uuid
-from datetime import datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import clock
 
 from .segments import count_segments
-from .state import FakeState
 from .twilio_list import list_messages
 from .wire import FakeRequest, Reply, first, json_reply, same_secret
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .state import FakeState
 
 API_VERSION = "2010-04-01"
 _ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<rest>.+)$")

@@ -7,14 +7,17 @@ import hashlib
 import hmac
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from shared import clock
 
-from .state import FakeState
 from .twilio_api import API_VERSION, rfc2822
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .state import FakeState
 
 MESSAGE_STATUSES = frozenset(
     {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from .state import FakeState
 from .wire import FakeRequest, first
+
+if TYPE_CHECKING:
+    from .state import FakeState
 
 _FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
 _DEFAULT_PAGE_SIZE = 50
