@@ -31,8 +31,14 @@ def _pynamodb_clients() -> list:
     from pynamodb.connection.base import Connection
 
     from shared.db import tx
+    from shared.db.table import Item
 
     tx._connection().client  # noqa: B018 - make sure the transactions' client exists
+    models = [Item]
+    while models:  # and every model's own: a model makes its connection on first use, unhooked
+        model = models.pop()
+        model._get_connection().connection.client  # noqa: B018
+        models.extend(model.__subclasses__())
     return [o._client for o in gc.get_objects() if isinstance(o, Connection) and o._client is not None]
 
 
