@@ -243,10 +243,18 @@ def test_lists_tiers_search_and_stats(api, sa):
     word = f"Quokka{new_id()[-6:]}"
     made = [_new_client(api, sa, name=f"Émeraude {word} {i}", subscription_tier=t, company_size="1-10")
             for i, t in enumerate(("basic", "enterprise", "enterprise"))]
-    page1 = api.get("/clients", token=sa, params={"limit": 2}).json()
-    assert [c["id"] for c in page1["items"]] == [made[2]["id"], made[1]["id"]]  # newest first
-    page2 = api.get("/clients", token=sa, params={"limit": 2, "cursor": page1["next_cursor"]}).json()
-    assert page2["items"][0]["id"] == made[0]["id"]
+    # Newest first, pages of 2 joined by their cursors: ours in the order made (other tests' clients,
+    # some stamped on a clock moved forward, may stand before them), none skipped or repeated.
+    seen, cursor = [], None
+    while True:
+        page = api.get("/clients", token=sa, params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        assert len(page["items"]) == 2 or not page["next_cursor"], page
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen))
+    assert [i for i in seen if i in {m["id"] for m in made}] == [made[2]["id"], made[1]["id"], made[0]["id"]]
     enterprise = api.get("/clients/by-tier/enterprise", token=sa, params={"limit": 200}).json()["items"]
     assert {made[1]["id"], made[2]["id"]} <= {c["id"] for c in enterprise}
     assert all(c["subscription_tier"] == "enterprise" for c in enterprise)
