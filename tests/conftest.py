@@ -81,6 +81,12 @@ def login(api, local):
     return do
 
 
+@pytest.fixture
+def admin(login):
+    """The seeded tenant admin's token pair."""
+    return login("admin")
+
+
 # --- Secrets never leak: every response and log line of the run is kept and grepped at the end ---
 
 SECRET_FIELDS = ("password", "new_password", "current_password")

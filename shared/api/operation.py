@@ -28,7 +28,6 @@ from shared.errors import (
     AppError,
     Forbidden,
     Internal,
-    NotFound,
     PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
@@ -196,8 +195,8 @@ def _scope(spec: FunctionSpec, actor: Actor, named: str | None, path: dict, data
         if named is None and in_body is not None:
             named, where = in_body, "/body/client_id"
     if not rights.holds(actor, rights.ACROSS_TENANTS):
-        if named is not None and named != actor.tenant:
-            raise NotFound("client not found")
+        if named is not None:
+            Scope(actor, actor.tenant).reach(named)
         return Scope(actor, actor.tenant)
     if named is not None and not _TENANT_ID.match(named):
         raise ValidationFailed("client_id is not a client id", field=where)

@@ -48,5 +48,12 @@ class Scope:
         """`rights.require` for this caller."""
         rights.require(self.actor, permission, item, what)
 
+    def reach(self, tenant: str | None) -> None:
+        """Another tenant's items do not exist for a caller who may not act there (404, not 403)."""
+        if not rights.reaches(self.actor, tenant):
+            from shared.errors import NotFound
+
+            raise NotFound("client not found")
+
     def holds(self, permission: str) -> bool:
         return rights.holds(self.actor, permission)

@@ -91,6 +91,11 @@ ACROSS_TENANTS = "tenants:read"
 """Who may name a tenant other than their own (the platform directory: super_admin)."""
 
 
+def reaches(actor: Any, tenant: str | None) -> bool:
+    """The actor may act in `tenant`: its own, or any for holders of the platform directory."""
+    return tenant == actor.tenant or holds(actor, ACROSS_TENANTS)
+
+
 def holds(actor: Any, permission: str) -> bool:
     """The actor may do `permission` to any item of its tenant."""
     return actor.role == "super_admin" or _covers(actor.grants, permission)

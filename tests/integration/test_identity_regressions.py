@@ -18,11 +18,6 @@ def _email(tag="r") -> str:
 
 
 @pytest.fixture
-def admin(login):
-    return login("admin")
-
-
-@pytest.fixture
 def sa(login):
     return login("super_admin")["access_token"]
 

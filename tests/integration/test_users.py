@@ -20,11 +20,6 @@ def _email(tag="u") -> str:
 
 
 @pytest.fixture
-def admin(login):
-    return login("admin")
-
-
-@pytest.fixture
 def new_user(api, admin):
     """createUser through the API; returns (user, password)."""
 

@@ -15,7 +15,6 @@ import threading
 from contextlib import contextmanager
 
 import pyotp
-import pytest
 from botocore.awsrequest import AWSResponse
 
 from shared import clock
@@ -116,11 +115,6 @@ def _unavailable(r):
     assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "1"
     assert r.json()["type"] == UNAVAILABLE and r.json()["status"] == 503
-
-
-@pytest.fixture
-def admin(login):
-    return login("admin")
 
 
 def _email() -> str:
