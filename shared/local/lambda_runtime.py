@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import threading
 import time
@@ -35,11 +37,28 @@ class LocalFunction:
     memory: int
     timeout: int
     events: dict
+    role: str | None = None  # logical id of the execution role (`Role: !GetAtt <Role>.Arn`)
+    environment: dict = field(default_factory=dict)  # Globals' variables and its own, as written
 
     def invoke(self, event: dict) -> Any:
         handler = getattr(_import(self.module), self.attribute)
         context = LambdaContext(self.logical_id, self.memory, self.timeout, invoked_function_arn=self.arn)
-        return handler(event, context)
+        with self.acting():
+            return handler(event, context)
+
+    @contextlib.contextmanager
+    def acting(self):
+        """AWS calls made inside are this function's: its own, and those Lambda makes for it under its
+        execution role (a poller receiving its messages or reading its stream)."""
+        token = running.set(self)
+        try:
+            yield self
+        finally:
+            running.reset(token)
+
+
+# The function whose code (or whose event source) is running in this thread, None outside any.
+running: contextvars.ContextVar[LocalFunction | None] = contextvars.ContextVar("running", default=None)
 
 
 _import_lock = threading.Lock()
@@ -62,10 +81,22 @@ def functions_from_template(template: dict, aws, code_package_of) -> dict[str, L
         props = {**glob, **res["Properties"]}
         path, attribute = props["Handler"].rsplit(".", 1)
         module = code_package_of(props["CodeUri"]) + "." + path.replace("/", ".")
+        role = props.get("Role")
+        variables = {**((glob.get("Environment") or {}).get("Variables") or {}),
+                     **((res["Properties"].get("Environment") or {}).get("Variables") or {})}
         out[logical_id] = LocalFunction(logical_id, module, attribute, aws.function_arn(logical_id),
                                         int(props.get("MemorySize", 128)), int(props.get("Timeout", 3)),
-                                        props.get("Events") or {})
+                                        props.get("Events") or {},
+                                        _role_of(role), variables)
     return out
+
+
+def _role_of(role) -> str | None:
+    """The role's logical id from `!GetAtt <Role>.Arn` (either spelling); None for a literal ARN."""
+    if isinstance(role, dict) and "Fn::GetAtt" in role:
+        target = role["Fn::GetAtt"]
+        return (target if isinstance(target, list) else target.split(".", 1))[0]
+    return None
 
 
 def environment(template: dict, aws, parameters: dict) -> dict[str, str]:

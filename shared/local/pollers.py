@@ -106,7 +106,8 @@ class Pollers:
     def poll_queues(self) -> bool:
         busy = False
         for fn, _, props in self._event_sources("SQS"):
-            busy |= self._poll_queue(fn, props)
+            with fn.acting():  # the event source mapping receives and deletes under the function's role
+                busy |= self._poll_queue(fn, props)
         return busy
 
     def _poll_queue(self, fn: LocalFunction, props: dict) -> bool:
@@ -138,7 +139,8 @@ class Pollers:
     def poll_streams(self) -> bool:
         busy = False
         for fn, _, props in self._event_sources("DynamoDB"):
-            busy |= self._poll_stream(fn, props)
+            with fn.acting():  # stream records are read under the function's role, as Lambda does
+                busy |= self._poll_stream(fn, props)
         return busy
 
     def _poll_stream(self, fn: LocalFunction, props: dict) -> bool:
