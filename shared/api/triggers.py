@@ -41,6 +41,9 @@ def stream_consumer(name: str, batch_size: int = 100, retries: int = 5):
     return _declare("stream", name, {"batch_size": batch_size, "retries": retries})
 
 
-def scheduled(name: str, expression: str):
-    """A function fired on a fixed EventBridge Scheduler expression (e.g. `rate(1 minute)`)."""
-    return _declare("schedule", name, {"expression": expression})
+def scheduled(name: str, expression: str, timezone: str = "UTC", input: dict | None = None):
+    """A function fired on a fixed EventBridge Scheduler expression (`rate(1 minute)`, `cron(0 9 * * ? *)`),
+    read in `timezone` (an IANA name: cron and at() follow its daylight saving time). `input` is the event the
+    function receives; without it Scheduler sends its own notification naming the schedule. Every schedule
+    invokes through the stack's one SchedulerRole (`echelonx template` checks the expression and zone)."""
+    return _declare("schedule", name, {"expression": expression, "timezone": timezone, "input": input})

@@ -76,10 +76,30 @@ def _events(spec) -> list[str]:
                 f"            BatchSize: {t['batch_size']}", f"            MaximumRetryAttempts: {t['retries']}",
                 "            BisectBatchOnFunctionError: true", "            FunctionResponseTypes: [ReportBatchItemFailures]"]
     if spec.kind == "schedule":
-        return ["      Events:", "        Schedule:", "          Type: ScheduleV2", "          Properties:",
-                f"            ScheduleExpression: {spec.trigger['expression']}",
-                "            GroupName: !Ref ScheduleGroup"]
+        return _schedule_event(spec)
     return []
+
+
+def _schedule_event(spec) -> list[str]:
+    """A ScheduleV2 event through the stack's one SchedulerRole: without RoleArn SAM adds a role per
+    function, a third resource each that the stack's budget has no room for."""
+    import json
+
+    from shared.scheduling.expressions import ScheduleExpressionError, parse
+
+    t = spec.trigger
+    try:
+        parse(t["expression"], t.get("timezone") or "UTC")  # what CreateSchedule would refuse, refused now
+    except ScheduleExpressionError as exc:
+        raise ValueError(f"{spec.name}: {exc}") from None
+    out = ["      Events:", "        Schedule:", "          Type: ScheduleV2", "          Properties:",
+           f"            ScheduleExpression: {t['expression']}",
+           f"            ScheduleExpressionTimezone: {t.get('timezone') or 'UTC'}",
+           "            GroupName: !Ref ScheduleGroup",
+           "            RoleArn: !GetAtt SchedulerRole.Arn"]
+    if t.get("input") is not None:
+        out.append(f"            Input: {json.dumps(json.dumps(t['input'], sort_keys=True))}")
+    return out
 
 
 def generate(template_path: Path = ROOT / "template.yaml", root: Path = ROOT) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,49 @@ def test_bulk_search_and_export_routes_carry_their_own_throttle_in_the_stage(tra
         assert settings == {"ThrottlingBurstLimit": spec.throttle[0], "ThrottlingRateLimit": spec.throttle[1]}, spec.name
         assert settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
         assert settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+
+
+def test_a_scheduled_function_adds_no_role_of_its_own(tmp_path):
+    """A ScheduleV2 event without RoleArn makes SAM add an IAM role per function (3 resources each, over
+    the budget); ours name the one SchedulerRole, and carry their time zone and input."""
+    from samtranslator.translator.transform import transform
+
+    from shared.api.triggers import scheduled
+    from shared.local.functions import FunctionModule
+    from shared.local.template import BEGIN, render
+
+    @scheduled("nightlyDigest", "cron(0 2 * * ? *)", timezone="Europe/Paris", input={"job": "digest"})
+    def handler(event, context):
+        return event
+
+    fn = FunctionModule(Path("functions/jobs/nightly_digest.py"), "users", "functions.jobs.nightly_digest",
+                        "jobs/nightly_digest.handler", handler.spec)
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE.read_text().replace(BEGIN, BEGIN + render([fn])))
+    template = load(path)
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/functions.zip"
+    for res in template["Resources"].values():
+        if res["Type"] == "AWS::Serverless::LayerVersion":
+            res["Properties"]["ContentUri"] = "s3://artifacts/layer.zip"
+    out = transform(template, {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+                               "AWS::Partition": "aws"}, _NoManagedPolicies())["Resources"]
+    own = {k: v["Type"] for k, v in out.items() if k.startswith("NightlyDigestFunction")}
+    assert sorted(own.values()) == ["AWS::Lambda::Function", "AWS::Scheduler::Schedule"], own
+    schedule = next(out[k]["Properties"] for k, t in own.items() if t == "AWS::Scheduler::Schedule")
+    assert schedule["Target"]["RoleArn"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert json.loads(schedule["Target"]["Input"]) == {"job": "digest"}
+
+
+def test_a_schedule_aws_would_refuse_is_refused_by_echelonx_template():
+    from shared.api.triggers import scheduled
+    from shared.local.functions import FunctionModule
+    from shared.local.template import render
+
+    @scheduled("badZone", "cron(0 2 * * ? *)", timezone="Mars/Olympus")
+    def handler(event, context):
+        return event
+
+    fn = FunctionModule(Path("functions/jobs/bad.py"), "users", "functions.jobs.bad", "jobs/bad.handler", handler.spec)
+    with pytest.raises(ValueError, match="badZone"):
+        render([fn])
