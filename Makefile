@@ -63,10 +63,12 @@ package: $(STAMP)
 	  --implementation cp --python-version 3.13 --only-binary=:all: -c constraints.txt -r layers/requirements.txt
 	cp -r shared $(LAYER)/python/shared && rm -rf $(LAYER)/python/shared/local
 	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
+	$(VENV)/bin/echelonx layer $(LAYER)/python
 	@# Lambda cannot write bytecode to /opt: ship it, compiled by 3.13 and checked by hash, not mtime
 	@# (zipping changes mtimes), or every cold start recompiles every module it imports.
 	@if [ -n "$(PY313)" ]; then $(PY313) -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAYER)/python; \
 	else echo "No Python 3.13 found: the layer ships without bytecode (slower cold starts)"; fi
+	$(VENV)/bin/echelonx layer --measure $(LAYER)/python
 	@echo "layer built in $(LAYER); now: sam build && sam deploy --guided"
 
 clean:

@@ -1,4 +1,4 @@
-"""The `echelonx` command: dev, seed, openapi, template, bench, keys."""
+"""The `echelonx` command: dev, seed, openapi, template, bench, keys, layer."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     sub.add_parser("events", help="write the sample events in events/ (one per function)")
     sub.add_parser("keys", help="print a new JWT key pair for the signing secret and the public-key parameter")
+    layer = sub.add_parser("layer", help="prune an installed layer tree of what no function imports")
+    layer.add_argument("path", type=Path)
+    layer.add_argument("--measure", action="store_true", help="only print its size; exit 1 over the budget")
     args = parser.parse_args(argv)
     return globals()["_" + args.command](args)
 
@@ -186,6 +189,22 @@ def _keys(args) -> int:
 
     secret, public = new_key_pair()
     print(json.dumps({"JwtSigningKey (secret value)": secret, "JwtPublicKeys (parameter value)": public}, indent=2))
+    return 0
+
+
+def _layer(args) -> int:
+    from shared.local.layer import LIMIT_MB, prune, size_table
+
+    if not args.measure:
+        removed = prune(args.path)
+        print(f"removed (no function imports them): {', '.join(removed) or 'nothing'}")
+        return 0
+    table, total = size_table(args.path)
+    print(table)
+    if total > LIMIT_MB:
+        print(f"echelonx layer: {total:.1f} MB is over the {LIMIT_MB} MB budget (Lambda's limit is 250 MB "
+              "for a function and its layers)", file=sys.stderr)
+        return 1
     return 0
 
 
