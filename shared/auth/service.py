@@ -1,13 +1,15 @@
 """login, refreshToken, logout, and the authorizer's decision.
 
-Refresh tokens are opaque `<tenant>.<session>.<secret>` strings: the tenant and session locate the
-family item (tenant-first keys), the secret is stored only as a SHA-256 hash.
+Refresh tokens are opaque `<tenant>.<session>.<generation>.<family secret>.<secret>` strings: the
+tenant and session locate the family item (tenant-first keys); the family secret, the same in every
+token of the family, proves the presenter holds one of them; the generation and its secret say which.
+Both secrets are stored only as SHA-256 hashes, and the item does not grow as the family is refreshed.
 """
 
 from __future__ import annotations
 
 import secrets as _secrets
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from shared import clock
 from shared.auth import store
@@ -84,11 +86,11 @@ def _check_second_factor(user, code: str | None, throttles: list) -> None:
 
 
 def refresh(refresh_token: str) -> dict:
-    """Rotate: the presented token is replaced. A replaced token presented again revokes the family."""
-    session, secret = _session_of(refresh_token)
-    if session.current_hash != store.digest(secret):
-        if store.digest(secret) in (session.rotated_hashes or set()):
-            store.revoke(session, "reuse of a rotated refresh token")
+    """Rotate: the presented token is replaced by the next generation's. A token of the family that is
+    not the current one was replaced already: presented again, it revokes the family."""
+    session, token = _session_of(refresh_token)
+    if token.generation != session.generation or store.digest(token.secret) != session.current_hash:
+        store.revoke(session, f"reuse of generation {token.generation} (current: {session.generation})")
         raise Unauthenticated(_BAD_REFRESH)
     try:
         user = users.get(session.client_id, session.user_id)
@@ -103,20 +105,19 @@ def refresh(refresh_token: str) -> dict:
     except Forbidden:
         raise Unauthenticated(_BAD_REFRESH) from None
     new_secret = _secrets.token_urlsafe(32)
-    if not store.rotate(session, secret, new_secret):
+    if not store.rotate(session, token.generation, new_secret):
         raise Unauthenticated(_BAD_REFRESH)  # lost a race with a concurrent refresh
-    return _pair(user, session.id, new_secret)
+    return _pair(user, token._replace(generation=token.generation + 1, secret=new_secret))
 
 
 def logout(refresh_token: str) -> None:
-    """Revoke the token's family. Unknown or already revoked tokens answer the same (idempotent)."""
+    """Revoke the token's family (any token of it will do). Unknown or already revoked tokens answer
+    the same (idempotent)."""
     try:
-        session, secret = _session_of(refresh_token)
+        session, _ = _session_of(refresh_token)
     except Unauthenticated:
         return
-    digest = store.digest(secret)
-    if digest == session.current_hash or digest in (session.rotated_hashes or set()):
-        store.revoke(session, "logout")
+    store.revoke(session, "logout")
 
 
 def authorize(token: str) -> dict | None:
@@ -153,28 +154,55 @@ def _still_allowed(claims) -> bool:
                                     and client.status in LIVE_CLIENT_STATUSES)
 
 
-def _session_of(refresh_token: str) -> tuple[store.Session, str]:
-    parts = refresh_token.split(".")
-    if len(parts) != 3 or not all(parts):
+class RefreshToken(NamedTuple):
+    """The parts of a refresh token; `str()` writes it."""
+
+    tenant: str | None
+    session_id: str
+    generation: int
+    family_secret: str
+    secret: str
+
+    def __str__(self) -> str:
+        return f"{self.tenant or PLATFORM}.{self.session_id}.{self.generation}.{self.family_secret}.{self.secret}"
+
+    @classmethod
+    def parse(cls, text: str) -> RefreshToken | None:
+        parts = text.split(".")
+        if len(parts) != 5 or not all(parts) or not parts[2].isdigit() or len(parts[2]) > _MAX_GENERATION_DIGITS:
+            return None
+        tenant, session_id, generation, family_secret, secret = parts
+        return cls(None if tenant == PLATFORM else tenant, session_id, int(generation), family_secret, secret)
+
+
+_MAX_GENERATION_DIGITS = 9  # a family refreshed every minute for its 30 days reaches 43,200
+
+
+def _session_of(refresh_token: str) -> tuple[store.Session, RefreshToken]:
+    """The live family a token belongs to, and the token's parts. A token whose family secret does not
+    match proves nothing (it may be made up from a session id): it is refused without revoking."""
+    token = RefreshToken.parse(refresh_token)
+    if token is None:
         raise Unauthenticated(_BAD_REFRESH)
-    tenant, session_id, secret = parts
-    session = store.get_session(None if tenant == PLATFORM else tenant, session_id)
+    session = store.get_session(token.tenant, token.session_id)
     if session is None or session.revoked or (session.expires_at or 0) <= clock.now_s():
         raise Unauthenticated(_BAD_REFRESH)
-    return session, secret
+    if store.digest(token.family_secret) != session.family_hash:
+        raise Unauthenticated(_BAD_REFRESH)
+    return session, token
 
 
 def _new_session(user) -> dict:
-    secret = _secrets.token_urlsafe(32)
+    family_secret, secret = _secrets.token_urlsafe(32), _secrets.token_urlsafe(32)
     session = store.Session(id=new_id(), client_id=user.client_id, user_id=user.id)
-    store.create_session(session, secret)
-    return _pair(user, session.id, secret)
+    store.create_session(session, family_secret, secret)
+    return _pair(user, RefreshToken(user.client_id, session.id, session.generation, family_secret, secret))
 
 
-def _pair(user, session_id: str, secret: str) -> dict:
-    access = tokens.issue_access_token(user.id, user.role, user.client_id, user.permissions or (), session_id)
-    refresh_token = f"{user.client_id or PLATFORM}.{session_id}.{secret}"
-    return {"access_token": access, "refresh_token": refresh_token, "token_type": "Bearer",
+def _pair(user, refresh_token: RefreshToken) -> dict:
+    access = tokens.issue_access_token(user.id, user.role, user.client_id, user.permissions or (),
+                                       refresh_token.session_id)
+    return {"access_token": access, "refresh_token": str(refresh_token), "token_type": "Bearer",
             "expires_in": tokens.ACCESS_TOKEN_TTL_SECONDS, "user": users.shown(user)}
 
 

@@ -1,14 +1,17 @@
 """Auth items: login throttles (per email, known or not, and per source IP) and refresh-token sessions.
 
-A session is one refresh-token family: the item keeps the hash of the current token and of every
-token it replaced, so presenting a replaced token (a theft signal) revokes the whole family.
+A session is one refresh-token family. Its item keeps the same few attributes however often the
+family is refreshed: the hash of the family's secret (in every token of the family: it proves a
+presenter holds one), the generation now current and the hash of that generation's secret. A token
+of the family naming any other generation is a replaced one presented again (a theft signal), and
+revokes the whole family.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from shared import clock
 from shared.db.table import Item, platform_key, tenant_key
@@ -124,13 +127,14 @@ class Session(Item, discriminator="SESSION"):
     id = UnicodeAttribute()
     client_id = UnicodeAttribute(null=True)
     user_id = UnicodeAttribute()
+    family_hash = UnicodeAttribute()
+    generation = NumberAttribute(default=1)
     current_hash = UnicodeAttribute()
-    rotated_hashes = UnicodeSetAttribute(null=True)
     revoked = BooleanAttribute(default=False)
     revoked_reason = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
 
-    secret_fields = frozenset({"current_hash", "rotated_hashes"})
+    secret_fields = frozenset({"family_hash", "current_hash"})
 
     def keys(self):
         scope = (lambda *p: tenant_key(self.client_id, *p)) if self.client_id else platform_key
@@ -149,7 +153,9 @@ def get_session(client_id: str | None, session_id: str) -> Session | None:
         return None
 
 
-def create_session(session: Session, token_secret: str) -> Session:
+def create_session(session: Session, family_secret: str, token_secret: str) -> Session:
+    """The family's first generation."""
+    session.family_hash, session.generation = digest(family_secret), 1
     session.current_hash = digest(token_secret)
     session.created_at = clock.now_ms()
     session.expires_at = clock.now_s() + SESSION_SECONDS
@@ -157,12 +163,12 @@ def create_session(session: Session, token_secret: str) -> Session:
     return session
 
 
-def rotate(session: Session, old_secret: str, new_secret: str) -> bool:
-    """Replace the current token, only if `old_secret` is still current (a race loses: False).
-    A throttled or failed write is no lost race: it raises Unavailable and the token stays valid."""
+def rotate(session: Session, generation: int, new_secret: str) -> bool:
+    """Move the family to the next generation, only if `generation` is still current (a race loses:
+    False). A throttled or failed write is no lost race: it raises Unavailable and the token stays valid."""
     return applied(lambda: session.update(
-        actions=[Session.current_hash.set(digest(new_secret)), Session.rotated_hashes.add({digest(old_secret)})],
-        condition=(Session.current_hash == digest(old_secret)) & (Session.revoked == False),  # noqa: E712
+        actions=[Session.generation.set(generation + 1), Session.current_hash.set(digest(new_secret))],
+        condition=(Session.generation == generation) & (Session.revoked == False),  # noqa: E712
     ))
 
 

@@ -51,6 +51,43 @@ def test_reusing_a_rotated_refresh_token_revokes_the_family(api, login):
     assert _me(api, newer).status_code == 403
 
 
+def _session_item(local, refresh_token: str) -> dict:
+    tenant, session_id = refresh_token.split(".")[:2]
+    key = {"PK": {"S": f"T#{tenant}#SESSION#{session_id}"}, "SK": {"S": "SESSION"}}
+    return local.aws.client("dynamodb").get_item(TableName=local.aws.names["Table"], Key=key)["Item"]
+
+
+def test_the_session_item_keeps_its_size_over_a_hundred_refreshes(api, local, login):
+    first = login("user")
+    pair = api.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()
+    after_one = _session_item(local, pair["refresh_token"])
+    for _ in range(99):
+        r = api.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert r.status_code == 200, r.text
+        pair = r.json()
+    after_hundred = _session_item(local, pair["refresh_token"])
+    assert after_hundred["generation"] == {"N": "101"} and after_one["generation"] == {"N": "2"}
+    assert set(after_hundred) == set(after_one)
+    # Only the generation's digits differ: nothing accumulates (the old item kept every replaced hash).
+    size = lambda item: len(json.dumps(item, sort_keys=True))  # noqa: E731
+    assert size(after_hundred) - size(after_one) == len("101") - len("2")
+    # The first generation, a hundred refreshes ago, is still known for what it is: reuse.
+    assert api.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
+    assert api.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+
+
+def test_a_refresh_token_made_up_from_a_session_id_revokes_nothing(api, login):
+    """The session id is in every access token (`sid`): knowing it must not let anyone end the
+    family by claiming an old generation, nor log it out. Only the family's secret proves a token."""
+    pair = login("user")
+    tenant, session_id, generation, _, secret = pair["refresh_token"].split(".")
+    for forged in (f"{tenant}.{session_id}.1.{'x' * 43}.{secret}", f"{tenant}.{session_id}.0.{'x' * 43}.{'y' * 43}"):
+        assert api.post("/auth/refresh", json={"refresh_token": forged}).status_code == 401
+        assert api.post("/auth/logout", json={"refresh_token": forged}).status_code == 204
+    assert generation == "1"
+    assert api.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 200
+
+
 def test_logout_revokes_refresh_and_access(api, login):
     pair = login("admin")
     assert api.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
