@@ -252,9 +252,11 @@ def forget_cached_clients() -> None:
     from shared.core import aws
     from shared.db import tx
     from shared.db.table import Item
+    from shared.security import secrets
 
     parameters.clear_caches()
     parameters.base.DEFAULT_PROVIDERS.clear()
+    secrets.forget()
     stack = [Item]
     while stack:
         model = stack.pop()

@@ -46,7 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="print the performance table")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     sub.add_parser("events", help="write the sample events in events/ (one per function)")
-    sub.add_parser("keys", help="print a new JWT key pair for the signing secret and the public-key parameter")
+    keys = sub.add_parser("keys", help="JWT signing keys: print a new pair, or rotate a stack's (README: Key rotation)")
+    keys.add_argument("action", nargs="?", choices=("new", "rotate", "prune"), default="new",
+                      help="new (default): print a pair; rotate: a new key signs, the previous stays "
+                           "published; prune: drop every published key but the signing one")
+    keys.add_argument("--port", type=int, default=_default_port(), help="the local runtime's port (default: as dev)")
+    keys.add_argument("--stack", help="an AWS stack: its JwtSigningKey and JwtPublicKeys (default credentials)")
+    keys.add_argument("--secret", help="the signing secret's id, with --parameter (instead of --stack)")
+    keys.add_argument("--parameter", help="the public-key parameter's name, with --secret")
+    keys.add_argument("--region", help="for --stack or --secret (default: the SDK's)")
+    keys.add_argument("--force", action="store_true", help="drop older keys even if tokens they signed may be valid")
     layer = sub.add_parser("layer", help="prune an installed layer tree of what no function imports")
     layer.add_argument("path", type=Path)
     layer.add_argument("--measure", action="store_true", help="only print its size; exit 1 over the budget")
@@ -185,11 +194,53 @@ def _events(args) -> int:
 
 
 def _keys(args) -> int:
-    from shared.local.keys import new_key_pair
+    from shared.local import keys
 
-    secret, public = new_key_pair()
-    print(json.dumps({"JwtSigningKey (secret value)": secret, "JwtPublicKeys (parameter value)": public}, indent=2))
+    if args.action == "new":
+        secret, public = keys.new_key_pair()
+        print(json.dumps({"JwtSigningKey (secret value)": secret, "JwtPublicKeys (parameter value)": public}, indent=2))
+        return 0
+    if bool(args.secret) != bool(args.parameter):
+        print("echelonx keys: name both --secret and --parameter (or --stack)", file=sys.stderr)
+        return 2
+    store = _key_store(args)
+    if store is None:
+        print(f"echelonx keys: no local runtime is running on port {args.port} (name an AWS stack with --stack, "
+              "or its --secret and --parameter)", file=sys.stderr)
+        return 1
+    try:
+        done = keys.rotate(store, force=args.force) if args.action == "rotate" else keys.prune(store, force=args.force)
+    except (keys.TooSoon, ValueError) as exc:
+        print(f"echelonx keys {args.action}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(done, indent=2))
     return 0
+
+
+def _key_store(args):
+    """The keys `echelonx keys rotate|prune` works on: an AWS stack's (default credentials), or those
+    of the local runtime on --port (from the state file `echelonx dev` writes)."""
+    import boto3
+
+    from shared.local.keys import KeyStore
+
+    if args.stack or args.secret:
+        session = boto3.session.Session(region_name=args.region)
+        secret, parameter = args.secret, args.parameter
+        if args.stack:
+            cfn = session.client("cloudformation")
+            secret, parameter = (cfn.describe_stack_resource(StackName=args.stack, LogicalResourceId=name)
+                                 ["StackResourceDetail"]["PhysicalResourceId"] for name in ("JwtSigningKey", "JwtPublicKeys"))
+        return KeyStore(session.client("secretsmanager"), session.client("ssm"), secret, parameter)
+    state = _running_state(args.port)
+    if state is None:
+        return None
+    from shared.local.aws import REGION
+
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    return KeyStore(session.client("secretsmanager", endpoint_url=state["aws_endpoint"]),
+                    session.client("ssm", endpoint_url=state["aws_endpoint"]),
+                    state["jwt_secret"], state["jwt_public_keys"])
 
 
 def _layer(args) -> int:

@@ -93,7 +93,8 @@ class Runtime:
         self.poller = Pollers(self.aws, template, functions).start() if self.pollers else None
         self.functions = functions
         self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env,
-                      "jwt_secret": os.environ.get("JWT_SIGNING_KEY_SECRET", "")}
+                      "jwt_secret": os.environ.get("JWT_SIGNING_KEY_SECRET", ""),
+                      "jwt_public_keys": self.aws.names.get("JwtPublicKeys", "")}
         self._started = True
 
     def _start_fakes(self) -> None:

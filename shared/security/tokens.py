@@ -4,6 +4,10 @@ Only the auth functions can read the signing key (a Secrets Manager secret, JSON
 `{"kid", "private_key"}`); the authorizer verifies with the public keys (an SSM parameter, JSON
 `{kid: public_pem}`, several during a rotation). The algorithm is pinned, so `none` and an HS256
 token "signed" with the public key are refused; exp, iat, iss, aud, sub and typ are required.
+
+The public keys are also answered as a JWK set (`jwks`), so other services verify our tokens. Key
+rotation (README, "Key rotation") publishes a new key KEY_SET_FRESH_SECONDS + JWKS_MAX_AGE_SECONDS
+before it signs: every copy of the key set, ours and a JWKS consumer's, knows it by then.
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from shared.security.secrets import parameter_json, secret_json
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_TTL_SECONDS = 15 * 60
 LEEWAY_SECONDS = 30
+# A token naming a kid our copy of the key set lacks is checked against a copy at most this old (one
+# read of the parameter per this time per container, whatever kids a caller makes up); the JWK set
+# is answered from a copy as fresh.
+KEY_SET_FRESH_SECONDS = 30
+# How long a JWKS consumer may keep the set: as long as the gateway keeps an authorizer decision
+# (ReauthorizeEvery), so a dropped key stops verifying elsewhere about as soon as it does here.
+JWKS_MAX_AGE_SECONDS = 60
 
 
 class InvalidToken(Exception):
@@ -54,10 +65,15 @@ def verify_access_token(token: str) -> AccessClaims:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"malformed: {exc}") from None
-    public_keys = parameter_json(os.environ["JWT_PUBLIC_KEYS_PARAMETER"])
     kid = header.get("kid")
-    if header.get("alg") != ALGORITHM or kid not in public_keys:
-        raise InvalidToken("unexpected alg or unknown kid")
+    if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+        raise InvalidToken("unexpected alg or no kid")
+    name = os.environ["JWT_PUBLIC_KEYS_PARAMETER"]
+    public_keys = parameter_json(name)
+    if kid not in public_keys:  # perhaps published since our copy was read: ask a fresher one
+        public_keys = parameter_json(name, max_age=KEY_SET_FRESH_SECONDS)
+    if kid not in public_keys:
+        raise InvalidToken("unknown kid")
     try:
         claims = jwt.decode(
             token, public_keys[kid], algorithms=[ALGORITHM], audience=os.environ["JWT_AUDIENCE"],
@@ -73,6 +89,20 @@ def verify_access_token(token: str) -> AccessClaims:
     return AccessClaims(user_id=claims["sub"], role=claims["role"], client_id=claims.get("cid"),
                         permissions=tuple(claims.get("perms") or ()), session_id=claims["sid"],
                         expires_at=int(claims["exp"]))
+
+
+def jwks() -> dict:
+    """The JWK set (RFC 7517; Ed25519 keys as RFC 8037 writes them) of every verification key: the
+    current one and, during a rotation, the previous."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from jwt.algorithms import OKPAlgorithm
+
+    public_keys = parameter_json(os.environ["JWT_PUBLIC_KEYS_PARAMETER"], max_age=KEY_SET_FRESH_SECONDS)
+    keys = []
+    for kid, pem in sorted(public_keys.items()):  # kids are ULIDs: oldest first
+        jwk = OKPAlgorithm.to_jwk(load_pem_public_key(pem.encode()), as_dict=True)
+        keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+    return {"keys": keys}
 
 
 def _check_times(claims: dict) -> None:
