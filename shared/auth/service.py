@@ -8,6 +8,7 @@ Both secrets are stored only as SHA-256 hashes, and the item does not grow as th
 
 from __future__ import annotations
 
+import re
 import secrets as _secrets
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
@@ -169,13 +170,13 @@ class RefreshToken(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> RefreshToken | None:
         parts = text.split(".")
-        if len(parts) != 5 or not all(parts) or not parts[2].isdigit() or len(parts[2]) > _MAX_GENERATION_DIGITS:
+        if len(parts) != 5 or not all(parts) or not _GENERATION.fullmatch(parts[2]):
             return None
         tenant, session_id, generation, family_secret, secret = parts
         return cls(None if tenant == PLATFORM else tenant, session_id, int(generation), family_secret, secret)
 
 
-_MAX_GENERATION_DIGITS = 9  # a family refreshed every minute for its 30 days reaches 43,200
+_GENERATION = re.compile(r"[1-9][0-9]{0,8}")  # ASCII digits; a family refreshed every minute for 30 days reaches 43,200
 
 
 def _session_of(refresh_token: str) -> tuple[store.Session, RefreshToken]:
@@ -196,7 +197,7 @@ def _new_session(user) -> dict:
     family_secret, secret = _secrets.token_urlsafe(32), _secrets.token_urlsafe(32)
     session = store.Session(id=new_id(), client_id=user.client_id, user_id=user.id)
     store.create_session(session, family_secret, secret)
-    return _pair(user, RefreshToken(user.client_id, session.id, session.generation, family_secret, secret))
+    return _pair(user, RefreshToken(user.client_id, session.id, int(session.generation), family_secret, secret))
 
 
 def _pair(user, refresh_token: RefreshToken) -> dict:

@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from shared import clock
 from shared.ids import new_id
 from shared.security import secrets, tokens
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Between publishing a key and signing with it: an authorizer asks for a copy of the key set this
 # fresh when it meets an unknown kid, and a JWKS consumer keeps the set this long.

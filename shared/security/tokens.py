@@ -94,13 +94,13 @@ def verify_access_token(token: str) -> AccessClaims:
 def jwks() -> dict:
     """The JWK set (RFC 7517; Ed25519 keys as RFC 8037 writes them) of every verification key: the
     current one and, during a rotation, the previous."""
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
     from jwt.algorithms import OKPAlgorithm
 
+    okp = OKPAlgorithm()
     public_keys = parameter_json(os.environ["JWT_PUBLIC_KEYS_PARAMETER"], max_age=KEY_SET_FRESH_SECONDS)
     keys = []
     for kid, pem in sorted(public_keys.items()):  # kids are ULIDs: oldest first
-        jwk = OKPAlgorithm.to_jwk(load_pem_public_key(pem.encode()), as_dict=True)
+        jwk = okp.to_jwk(okp.prepare_key(pem), as_dict=True)
         keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
     return {"keys": keys}
 

@@ -81,7 +81,8 @@ def test_a_refresh_token_made_up_from_a_session_id_revokes_nothing(api, login):
     family by claiming an old generation, nor log it out. Only the family's secret proves a token."""
     pair = login("user")
     tenant, session_id, generation, _, secret = pair["refresh_token"].split(".")
-    for forged in (f"{tenant}.{session_id}.1.{'x' * 43}.{secret}", f"{tenant}.{session_id}.0.{'x' * 43}.{'y' * 43}"):
+    for forged in (f"{tenant}.{session_id}.1.{'x' * 43}.{secret}", f"{tenant}.{session_id}.0.{'x' * 43}.{'y' * 43}",
+                   f"{tenant}.{session_id}.\u00b2.{'x' * 43}.{secret}"):  # a digit to str.isdigit, not to int()
         assert api.post("/auth/refresh", json={"refresh_token": forged}).status_code == 401
         assert api.post("/auth/logout", json={"refresh_token": forged}).status_code == 204
     assert generation == "1"

@@ -25,6 +25,7 @@ EXPECTED = {
     "requestPasswordReset": (202, {"status"}),
     "confirmPasswordReset": (400, PROBLEM | {"field"}),  # the sample token is not a live one
     "verifyEmail": (400, PROBLEM | {"field"}),
+    "getJwks": (200, {"keys"}),
     "getUserById": (200, {"id", "email", "role", "status", "version"}),
     "getUsers": (200, PAGE),
     "getUsersByRole": (200, PAGE),

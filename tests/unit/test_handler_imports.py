@@ -77,3 +77,18 @@ def test_the_probe_sees_a_handler_that_loads_one(tmp_path):
     done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(["decimal"]), json.dumps(["lazy", "eager"])],
                           env=env, capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(done.stdout) == {"at": 1, "handler": "eager", "loaded": ["decimal"]}
+
+
+def test_the_jwks_handler_loads_no_database_model_or_password_hashing_at_import():
+    """getJwks answers from a parameter alone: its cold start carries no PynamoDB models, table code,
+    sessions or argon2 (only the decorator's PynamoDB exception class)."""
+    probe = ("import json, sys, functions.keys.get_jwks\n"
+             "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('pynamodb', 'argon2', 'shared.')))))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "shared.security.tokens" in loaded  # the probe sees the handler's own imports
+    heavy = {m for m in loaded if m.startswith(("pynamodb.models", "pynamodb.connection", "argon2", "shared.db",
+                                                "shared.auth.store", "shared.auth.service", "shared.users"))}
+    assert heavy == set()
