@@ -6,7 +6,7 @@ says no → 403 `{"message":"Forbidden"}`; function error → 500 `{"message":"I
 Authorizer decisions are cached per identity source for `ReauthorizeEvery` seconds on the shared clock.
 Deny by default: a route whose authorizer cannot be found is refused, never let through.
 CORS is the HttpApi's CorsConfiguration, answered by the gateway as API Gateway does (`Cors`), and a
-function gets its body as API Gateway hands it over (`_body`).
+function gets its body as API Gateway hands it over (`body_as_handed_over`).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class Gateway:
         query: dict[str, str] = {}
         for k, v in parse_qsl(raw_query, keep_blank_values=True):
             query[k] = f"{query[k]},{v}" if k in query else v
-        text_body, is_b64 = _body(body, headers.get("content-type", ""))
+        text_body, is_b64 = body_as_handed_over(body, headers.get("content-type", ""))
         host = headers.get("host", "localhost")
         # API Gateway adds where the request came from; served here over plain HTTP on the host's port.
         forwarded = {"x-forwarded-for": ", ".join(filter(None, (headers.get("x-forwarded-for"), source_ip))),
@@ -401,7 +401,7 @@ def is_text(content_type: str) -> bool:
     return media.startswith("text/") or media in TEXT_MEDIA_TYPES
 
 
-def _body(body: bytes, content_type: str) -> tuple[str, bool]:
+def body_as_handed_over(body: bytes, content_type: str) -> tuple[str, bool]:
     """The event's `body` and `isBase64Encoded` for a request body, as API Gateway builds them."""
     if is_text(content_type):
         try:

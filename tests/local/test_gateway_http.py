@@ -6,6 +6,7 @@ function echoing the event it was given) for other configurations and for bodies
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 from pathlib import Path
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared.local.aws import EmbeddedAws, listen
+from shared.local.aws import EmbeddedAws
 from shared.local.gateway import Cors, Gateway
 from shared.local.lambda_runtime import LocalFunction
 from shared.local.template import load
+from tests.fixture_gateway import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "https://app.echelonx.example"
@@ -44,16 +46,8 @@ def _gateway(cors, parameters: dict | None = None):
 @pytest.fixture
 def serve():
     """serve(gateway) → its base URL, for the test's duration."""
-    servers = []
-
-    def start(gateway: Gateway) -> str:
-        listener = listen(0, "api")
-        servers.append(gateway.serve(listener))
-        return f"http://127.0.0.1:{listener.getsockname()[1]}"
-
-    yield start
-    for server in servers:
-        server.stop()
+    with contextlib.ExitStack() as stack:
+        yield lambda gateway: stack.enter_context(serving(gateway))
 
 
 def _cors_headers(response) -> dict:
