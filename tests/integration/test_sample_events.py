@@ -121,10 +121,10 @@ def test_every_kind_of_function_gets_the_event_its_source_sends(tmp_path):
     assert events["api"]["pathParameters"] == {"id": UNKNOWN_ID}
     assert "authorizer" not in events["api"]["requestContext"]
     assert answers["api"]["statusCode"] == 200 and json.loads(answers["api"]["body"]) == {"id": UNKNOWN_ID}
-    # A new webhook's sample: no caller, an empty body of the media type it accepts first (nothing to answer).
+    # A new webhook's sample: no caller, an empty body of the media type it accepts first, to complete by hand.
     assert "authorizer" not in events["webhook"]["requestContext"] and "body" not in events["webhook"]
     assert events["webhook"]["headers"]["content-type"] == "application/x-www-form-urlencoded"
-    assert answers["webhook"]["statusCode"] == 204 and answers["webhook"]["body"] == ""
+    assert answers["webhook"]["statusCode"] == 400 and json.loads(answers["webhook"]["body"])["field"] == "/body"
 
 
 def test_a_webhook_sample_keeps_its_form_and_is_handed_over_base64_encoded(tmp_path):

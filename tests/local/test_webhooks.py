@@ -59,7 +59,7 @@ def test_a_form_post_reaches_the_webhook_as_sent_and_gets_a_twiml_answer(base, r
 def test_a_call_with_nothing_to_answer_gets_an_empty_204(base, replies):
     r = requests.post(base + "/hooks/messages", data={"From": "+15550100"}, timeout=10)
     assert r.status_code == 204 and r.content == b"" and "content-type" not in r.headers
-    raw = json.dumps({"event": "delivered"}).encode()
+    raw = json.dumps({"From": "+15550100", "Body": ""}).encode()  # JSON too: its raw bytes, no form
     r = requests.post(base + "/hooks/messages", data=raw, headers={"content-type": "application/json"}, timeout=10)
     assert r.status_code == 204 and replies[-1].body == raw and replies[-1].form == {}
 
@@ -76,8 +76,9 @@ def test_a_declared_form_is_validated_and_answered_with_an_empty_200(base, deliv
 @pytest.mark.parametrize(("path", "body", "headers", "status", "field"), [
     ("/hooks/deliveries", "MessageSid=SM1&MessageStatus=lost", FORM, 400, "/body/MessageStatus"),
     ("/hooks/deliveries", "", FORM, 400, "/body"),
-    ("/hooks/messages", "Body=a&Body=b", FORM, 400, "/body/Body"),
-    ("/hooks/messages", "Body=%FF", FORM, 400, "/body"),
+    ("/hooks/messages", "Body=hi", FORM, 400, "/body/From"),
+    ("/hooks/messages", "From=a&Body=a&Body=b", FORM, 400, "/body/Body"),
+    ("/hooks/messages", "From=a&Body=%FF", FORM, 400, "/body"),
     ("/hooks/messages", "Body=hi", "text/plain", 415, "/body"),
     ("/hooks/messages", "Body=" + "x" * 300_000, FORM, 413, "/body"),
 ])
