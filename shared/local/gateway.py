@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from shared import clock
 from shared.local.aws import SHUTDOWN_POLL_S
+from shared.local.lambda_runtime import parameter_defaults
 
 if TYPE_CHECKING:
     from shared.local.lambda_runtime import LocalFunction
@@ -154,8 +155,6 @@ class Gateway:
         api_props: dict[str, Any] = next((r["Properties"] for r in template["Resources"].values()
                                           if r["Type"] == "AWS::Serverless::HttpApi"), {})
         auth = api_props.get("Auth") or {}
-        from shared.local.lambda_runtime import parameter_defaults
-
         self.cors = Cors.of(aws.resolve(api_props.get("CorsConfiguration"), parameter_defaults(template)))
         self.authorizers = {name: self._authorizer(name, cfg, functions)
                             for name, cfg in (auth.get("Authorizers") or {}).items()}
