@@ -219,9 +219,10 @@ class Gateway:
             query[k] = f"{query[k]},{v}" if k in query else v
         text_body, is_b64 = body_as_handed_over(body, headers.get("content-type", ""))
         host = headers.get("host", "localhost")
+        port = re.search(r":(\d+)$", host)
         # API Gateway adds where the request came from; served here over plain HTTP on the host's port.
         forwarded = {"x-forwarded-for": ", ".join(filter(None, (headers.get("x-forwarded-for"), source_ip))),
-                     "x-forwarded-proto": "http", "x-forwarded-port": port.group(1) if (port := re.search(r":(\d+)$", host)) else "80"}
+                     "x-forwarded-proto": "http", "x-forwarded-port": port.group(1) if port else "80"}
         event = {
             "version": "2.0", "routeKey": route.route_key, "rawPath": raw_path, "rawQueryString": raw_query,
             "headers": {**headers, **forwarded},
