@@ -80,7 +80,7 @@ class PayloadTooLarge(AppError):
 
 
 class UnsupportedMediaType(AppError):
-    status, code, title = 415, "unsupported-media-type", "Body must be application/json"
+    status, code, title = 415, "unsupported-media-type", "Unsupported body media type"
 
 
 class Locked(AppError):

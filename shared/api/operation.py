@@ -13,7 +13,7 @@ import base64
 import functools
 import re
 import time
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
@@ -35,6 +35,9 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.ids import ULID_PATTERN
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -72,15 +75,22 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
                             tenant=None if public else tenant, body=body, query=query, path=path_rules, out=out,
                             status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy, throttle=throttle,
                             raises=raises)
-
-        @functools.wraps(fn)
-        def handler(event: dict, context: Any = None) -> dict:
-            return _invoke(spec, fn, event)
-
-        handler.spec = spec  # type: ignore[attr-defined]
-        return handler
+        return http_function(spec, _operate, fn)
 
     return wrap
+
+
+def http_function(spec: FunctionSpec, respond: Callable[..., dict], fn):
+    """The Lambda handler of an HTTP function declared by `spec`: `respond(spec, fn, event,
+    requestContext, headers, correlation_id)` gives its answer, inside `_invoke`."""
+    bound = functools.partial(respond, spec, fn)
+
+    @functools.wraps(fn)
+    def handler(event: dict, context: Any = None) -> dict:
+        return _invoke(spec, event, bound)
+
+    handler.spec = spec  # type: ignore[attr-defined]  # read by echelonx template/openapi and the local runtime
+    return handler
 
 
 TENANT_MODES = ("query", "required", "path", "platform")
@@ -100,16 +110,16 @@ def _minimum_role(permission: str | None, own: bool) -> str | None:
     return "super_admin"
 
 
-def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
+def _invoke(spec: FunctionSpec, event: dict, respond: Callable[[dict, dict, dict, str], dict]) -> dict:
+    """One request of an HTTP function (an operation or a webhook): `respond(event, requestContext,
+    headers, correlation_id)` gives the answer; errors, logs and metrics are handled here alike."""
     ctx = event.get("requestContext") or {}
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     correlation_id = headers.get("x-correlation-id") or ctx.get("requestId") or _new_correlation_id()
     logger.append_keys(correlation_id=correlation_id, operation=spec.name)
     started = time.perf_counter()
     try:
-        req, data = _request(spec, event, ctx, headers, correlation_id)
-        args = (req, data) if spec.body is not None else (req,)
-        answer = _answer(spec, fn(*args), correlation_id)
+        answer = respond(event, ctx, headers, correlation_id)
     except AppError as err:
         answer = problem(err, event.get("rawPath", ""), correlation_id)
     except UpstreamError as err:
@@ -131,6 +141,12 @@ def _invoke(spec: FunctionSpec, fn, event: dict) -> dict:
     logger.info("request", extra={"status": answer["statusCode"],
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     return answer
+
+
+def _operate(spec: FunctionSpec, fn, event: dict, ctx: dict, headers: dict, correlation_id: str) -> dict:
+    req, data = _request(spec, event, ctx, headers, correlation_id)
+    args = (req, data) if spec.body is not None else (req,)
+    return _answer(spec, fn(*args), correlation_id)
 
 
 def _database(err: PynamoDBException) -> AppError:
@@ -247,22 +263,34 @@ def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:
     if event.get("isBase64Encoded") and raw:
         raw = base64.b64decode(raw).decode("utf-8", errors="replace")
     # surrogatepass: a hand-made event may carry half a UTF-16 pair; the parser below refuses it.
-    if len(raw.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes", field="/body")
-    ctype = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    _limit(len(raw.encode("utf-8", errors="surrogatepass")))
+    ctype = media_type(headers, "application/json")
     if raw and ctype != "application/json" and not ctype.endswith("+json"):
-        raise UnsupportedMediaType(field="/body")
+        raise UnsupportedMediaType("the body must be application/json", field="/body")
     if not raw.strip():
         raise ValidationFailed("this operation needs a JSON body", field="/body")
     return _validate(spec.body, raw, "body")
 
 
+def _limit(size: int) -> None:
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes", field="/body")
+
+
+def media_type(headers: dict, default: str = "") -> str:
+    """The request's Content-Type without its parameters, in lower case."""
+    return headers.get("content-type", default).split(";")[0].strip().lower()
+
+
 def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    """Query strings are text, parsed into the declared types (lax). A body is JSON text, held to
-    the types it is written in (strict: `false` is no number, `5` no string); pydantic's parser also
-    refuses what would break later: nesting past its depth limit, half a UTF-16 pair (`"\\ud83c"`)."""
+    """Query strings and forms are text, parsed into the declared types (lax). A body is JSON text,
+    held to the types it is written in (strict: `false` is no number, `5` no string); pydantic's
+    parser also refuses what would break later: nesting past its depth limit, half a UTF-16 pair
+    (`"\\ud83c"`)."""
     try:
-        return model.model_validate_json(data, strict=True) if where == "body" else model.model_validate(data)
+        if isinstance(data, str | bytes):
+            return model.model_validate_json(data, strict=True)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = [{"field": "/" + "/".join([where, *map(str, e["loc"])]), "message": e["msg"]}
                   for e in exc.errors(include_url=False, include_input=False)]

@@ -19,8 +19,8 @@ class FunctionSpec:
                  tenant: str | None = None, body: Any = None, query: Any = None,
                  path: dict[str, tuple[str, ...] | None] | None = None, out: Any = None, status: int = 200,
                  summary: str = "", heavy: bool = False, throttle: tuple[int, float] | None = None,
-                 raises: tuple[type[AppError], ...] = ()):
-        self.kind = kind  # "api" | "authorizer" | "queue" | "stream" | "schedule"
+                 raises: tuple[type[AppError], ...] = (), accepts: tuple[str, ...] = (), answers: str | None = None):
+        self.kind = kind  # "api" | "webhook" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
         self.method, self.route = method, route  # api only
@@ -35,6 +35,8 @@ class FunctionSpec:
         self.heavy = heavy  # needs more memory/CPU (argon2 hashing, exports)
         self.throttle = throttle  # (burst, rate per second) of this route in the API stage; None = the default
         self.raises = raises  # AppError classes only the service knows it raises (see errors())
+        self.accepts = accepts  # webhook only: the request media types it takes (its body as sent)
+        self.answers = answers  # webhook only: the media type of the answers it writes; None = empty ones
 
     def __repr__(self) -> str:
         return f"FunctionSpec({self.kind!r}, {self.name!r})"
@@ -71,6 +73,7 @@ class FunctionSpec:
 
         found: list[type[AppError]] = list(self.raises)
         inputs = self.path or self.query is not None or self.body is not None or self.names_a_tenant
+        inputs = inputs or "application/x-www-form-urlencoded" in self.accepts  # a form's field sent twice
         if inputs or self.takes_if_match:
             found.append(e.ValidationFailed)
         if self.authenticated:
@@ -81,7 +84,7 @@ class FunctionSpec:
             found += ([e.Duplicate] if self.body is not None and self.method != "DELETE" else []) + [e.Conflict]
         if self.takes_if_match and self.names_an_item:  # a bulk answers each item's 412 inside its 200
             found.append(e.PreconditionFailed)
-        if self.body is not None:
+        if self.body is not None or self.accepts:
             found += [e.PayloadTooLarge, e.UnsupportedMediaType]
         if self.method != "GET":
             found.append(e.Unavailable)

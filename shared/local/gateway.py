@@ -5,6 +5,8 @@ It answers where API Gateway itself would answer, exactly as API Gateway does: n
 says no → 403 `{"message":"Forbidden"}`; function error → 500 `{"message":"Internal Server Error"}`.
 Authorizer decisions are cached per identity source for `ReauthorizeEvery` seconds on the shared clock.
 Deny by default: a route whose authorizer cannot be found is refused, never let through.
+CORS is the HttpApi's CorsConfiguration, answered by the gateway as API Gateway does (`Cors`), and a
+function gets its body as API Gateway hands it over (`body_as_handed_over`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from shared import clock
 from shared.local.aws import SHUTDOWN_POLL_S
+from shared.local.lambda_runtime import parameter_defaults
 
 if TYPE_CHECKING:
     from shared.local.lambda_runtime import LocalFunction
@@ -41,6 +44,88 @@ class Route:
     @property
     def route_key(self) -> str:
         return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Cors:
+    """The HttpApi's CorsConfiguration (intrinsics resolved), answered as API Gateway HTTP APIs do
+    (developerguide/http-api-cors): a preflight (OPTIONS with Origin and Access-Control-Request-Method)
+    is answered by the gateway itself, for any path, without a route or an authorizer; every other
+    answer to an allowed Origin gets allow-origin and expose-headers. An origin, method or header
+    outside the configuration gets no CORS headers at all, and the functions' own CORS headers are
+    dropped (API Gateway ignores them once CORS is configured)."""
+
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]  # lower case: header names are compared without case
+    expose: tuple[str, ...]
+    max_age: int | None
+    credentials: bool
+
+    @classmethod
+    def of(cls, config: Any) -> Cors | None:
+        """From SAM's HttpApi `CorsConfiguration`: `true` (any origin), one origin as a string, or the
+        object; None when the API has none."""
+        if config is None or config is False:
+            return None
+        if config is True or isinstance(config, str):
+            config = {"AllowOrigins": ["*" if config is True else config]}
+        cors = cls(tuple(str(o) for o in config.get("AllowOrigins") or ()),
+                   tuple(str(m).upper() for m in config.get("AllowMethods") or ()),
+                   tuple(str(h).lower() for h in config.get("AllowHeaders") or ()),
+                   tuple(str(h).lower() for h in config.get("ExposeHeaders") or ()),
+                   int(config["MaxAge"]) if config.get("MaxAge") is not None else None,
+                   config.get("AllowCredentials") in (True, "true", "True"))
+        if cors.credentials and "*" in cors.origins:
+            # SAM's transform refuses this template; a browser would refuse the answer anyway.
+            raise ValueError("CorsConfiguration: AllowCredentials cannot be true with AllowOrigins '*'")
+        return cors
+
+    def allows_origin(self, origin: str) -> bool:
+        # "*" is any origin; "https://*" / "http://*" any origin of that scheme; anything else exactly.
+        return any(o == "*" or o == origin or (o.endswith("://*") and origin.startswith(o[:-1]))
+                   for o in self.origins)
+
+    def preflight(self, req_headers: dict) -> dict:
+        """The CORS headers of the gateway's own 204 answer to a preflight (empty when refused)."""
+        origin, method = req_headers.get("origin", ""), req_headers.get("access-control-request-method", "")
+        asked = [h.strip().lower() for h in req_headers.get("access-control-request-headers", "").split(",")
+                 if h.strip()]
+        if not (origin and self.allows_origin(origin)):
+            return {}
+        if "*" not in self.methods and method.upper() not in self.methods:
+            return {}
+        if "*" not in self.headers and any(h not in self.headers for h in asked):
+            return {}
+        out = self._origin(origin)
+        # A wildcard is answered with what was asked: browsers take "*" literally for credentialed
+        # requests, and never as covering Authorization.
+        out["access-control-allow-methods"] = method.upper() if "*" in self.methods else ",".join(self.methods)
+        allowed = asked if "*" in self.headers else list(self.headers)
+        if allowed:
+            out["access-control-allow-headers"] = ",".join(allowed)
+        if self.max_age is not None:
+            out["access-control-max-age"] = str(self.max_age)
+        return out
+
+    def response(self, req_headers: dict) -> dict:
+        """The CORS headers added to any other answer (the functions' and the gateway's own)."""
+        origin = req_headers.get("origin", "")
+        if not (origin and self.allows_origin(origin)):
+            return {}
+        out = self._origin(origin)
+        if self.expose:
+            out["access-control-expose-headers"] = ",".join(self.expose)
+        return out
+
+    def _origin(self, origin: str) -> dict:
+        if "*" in self.origins:
+            out = {"access-control-allow-origin": "*"}
+        else:  # the answer depends on the Origin: caches must keep one per origin
+            out = {"access-control-allow-origin": origin, "vary": "origin"}
+        if self.credentials:
+            out["access-control-allow-credentials"] = "true"
+        return out
 
 
 @dataclass
@@ -70,7 +155,7 @@ class Gateway:
         api_props: dict[str, Any] = next((r["Properties"] for r in template["Resources"].values()
                                           if r["Type"] == "AWS::Serverless::HttpApi"), {})
         auth = api_props.get("Auth") or {}
-        self.cors = api_props.get("CorsConfiguration")
+        self.cors = Cors.of(aws.resolve(api_props.get("CorsConfiguration"), parameter_defaults(template)))
         self.authorizers = {name: self._authorizer(name, cfg, functions)
                             for name, cfg in (auth.get("Authorizers") or {}).items()}
         default = auth.get("DefaultAuthorizer")
@@ -107,7 +192,7 @@ class Gateway:
                 return extra(method, raw_path, raw_query, headers, body)
         headers = {k.lower(): v for k, v in headers.items()}
         if method == "OPTIONS" and self.cors and "access-control-request-method" in headers:
-            return 204, self._cors_headers(headers, preflight=True), b""
+            return 204, self.cors.preflight(headers), b""
         route, params = self._match(method, raw_path)
         if route is None:
             return self._message(404, "Not Found", headers)
@@ -132,12 +217,17 @@ class Gateway:
         query: dict[str, str] = {}
         for k, v in parse_qsl(raw_query, keep_blank_values=True):
             query[k] = f"{query[k]},{v}" if k in query else v
-        text_body, is_b64 = _body(body, headers.get("content-type", ""))
+        text_body, is_b64 = body_as_handed_over(body, headers.get("content-type", ""))
+        host = headers.get("host", "localhost")
+        port = re.search(r":(\d+)$", host)
+        # API Gateway adds where the request came from; served here over plain HTTP on the host's port.
+        forwarded = {"x-forwarded-for": ", ".join(filter(None, (headers.get("x-forwarded-for"), source_ip))),
+                     "x-forwarded-proto": "http", "x-forwarded-port": port.group(1) if port else "80"}
         event = {
             "version": "2.0", "routeKey": route.route_key, "rawPath": raw_path, "rawQueryString": raw_query,
-            "headers": headers,
+            "headers": {**headers, **forwarded},
             "requestContext": {
-                "accountId": "123456789012", "apiId": "local", "domainName": headers.get("host", "localhost"),
+                "accountId": "123456789012", "apiId": "local", "domainName": host,
                 "domainPrefix": "local", "requestId": str(uuid.uuid4()), "routeKey": route.route_key,
                 "stage": "$default", "time": datetime.fromtimestamp(now / 1000, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "timeEpoch": now,
@@ -206,28 +296,20 @@ class Gateway:
         body = result.get("body") or ""
         raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         out = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
-        out.update(self._cors_headers(req_headers))
+        if self.cors:
+            out = {k: v for k, v in out.items() if not k.startswith("access-control-")}
+            cors = self._cors_headers(req_headers)
+            if "vary" in out and "vary" in cors:
+                cors["vary"] = f"{out['vary']}, {cors['vary']}"
+            out.update(cors)
         return int(result["statusCode"]), out, raw
 
     def _message(self, status: int, message: str, req_headers: dict):
         headers = {"content-type": "application/json", **self._cors_headers(req_headers)}
         return status, headers, json.dumps({"message": message}).encode()
 
-    def _cors_headers(self, req_headers: dict, preflight: bool = False) -> dict:
-        origin = req_headers.get("origin")
-        if not self.cors or not origin:
-            return {}
-        allowed = [str(o) for o in self.cors.get("AllowOrigins", [])]
-        if "*" not in allowed and origin not in allowed:
-            return {}
-        out = {"access-control-allow-origin": "*" if "*" in allowed else origin}
-        if self.cors.get("ExposeHeaders"):
-            out["access-control-expose-headers"] = ",".join(self.cors["ExposeHeaders"])
-        if preflight:
-            out["access-control-allow-methods"] = ",".join(self.cors.get("AllowMethods", []))
-            out["access-control-allow-headers"] = ",".join(self.cors.get("AllowHeaders", []))
-            out["access-control-max-age"] = str(self.cors.get("MaxAge", 0))
-        return out
+    def _cors_headers(self, req_headers: dict) -> dict:
+        return self.cors.response(req_headers) if self.cors else {}
 
     # --- HTTP server ---------------------------------------------------------------------------
     def serve(self, listener: socket.socket) -> _Server:
@@ -308,11 +390,22 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def _body(body: bytes, content_type: str) -> tuple[str, bool]:
-    textual = not content_type or any(t in content_type for t in ("json", "text", "xml", "x-www-form-urlencoded"))
-    if textual:
+# The media types API Gateway hands a payload-2.0 function as text; any other body (forms, multipart,
+# binary, a body without a content type) arrives base64-encoded with isBase64Encoded true.
+TEXT_MEDIA_TYPES = ("application/json", "application/javascript", "application/xml")
+
+
+def is_text(content_type: str) -> bool:
+    """Whether API Gateway passes a body of this Content-Type to the function as text."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") or media in TEXT_MEDIA_TYPES
+
+
+def body_as_handed_over(body: bytes, content_type: str) -> tuple[str, bool]:
+    """The event's `body` and `isBase64Encoded` for a request body, as API Gateway builds them."""
+    if is_text(content_type):
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
-            pass
+            pass  # not text after all: passed on as bytes
     return base64.b64encode(body).decode(), True

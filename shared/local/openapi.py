@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from shared.errors import PROBLEM_BASE, AppError
 from shared.ids import ULID_PATTERN
-from shared.local.functions import discover
+from shared.local.functions import ROOT, discover
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PROBLEM = {
     "type": "object", "required": ["type", "title", "status"],
@@ -27,8 +30,9 @@ ULID = {"type": "string", "pattern": ULID_PATTERN, "minLength": 26, "maxLength":
         "description": "an id this API returned (a ULID)"}
 
 
-def build() -> dict:
-    functions = [f for f in discover() if f.spec.kind == "api"]
+def build(root: Path = ROOT, package: str = "functions") -> dict:
+    """The document of every HTTP function (operations and webhooks) found under `root/package`."""
+    functions = [f for f in discover(root, package) if f.spec.kind in ("api", "webhook")]
     models = _models(functions)
     refs, defs = models_json_schema([(m, "validation") for m in models],
                                     ref_template="#/components/schemas/{model}") if models else ({}, {})
@@ -70,7 +74,10 @@ def _operation(fn, refs) -> dict:
           "parameters": _parameters(spec), "responses": _responses(spec, refs)}
     if spec.summary:
         op["description"] = spec.summary
-    if spec.body is not None:
+    if spec.kind == "webhook":
+        op["requestBody"] = {"required": spec.body is not None,
+                             "content": {media: {"schema": _webhook_body(spec, media, refs)} for media in spec.accepts}}
+    elif spec.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema_ref(spec.body, refs)}}}
     op["security"] = [{"bearer": []}] if spec.authenticated else []
     if spec.role is not None:
@@ -105,16 +112,37 @@ def _parameters(spec) -> list[dict]:
     return params
 
 
+def _webhook_body(spec, media: str, refs) -> dict:
+    """A webhook's body in one media type: its declared fields as a form or JSON, else what any
+    form, JSON, text or bytes may hold."""
+    if spec.body is not None:
+        return _schema_ref(spec.body, refs)
+    if media == "application/x-www-form-urlencoded":
+        return {"type": "object", "additionalProperties": {"type": "string"}}
+    if media == "application/json" or media.endswith("+json"):
+        return {}
+    return {"type": "string"} if media.startswith("text/") or media.endswith("xml") else \
+        {"type": "string", "format": "binary"}
+
+
+def _success(spec, refs) -> dict[str, dict[str, Any]]:
+    """The answers that are not errors: a webhook's body in its media type, or its empty answer."""
+    if spec.kind == "webhook":
+        if spec.answers is None:
+            return {str(spec.status): {"description": "Received; nothing to answer"}}
+        return {str(spec.status): {"description": "Answered", "content": {spec.answers: {"schema": {"type": "string"}}}},
+                "204": {"description": "Received; nothing to answer"}}
+    if spec.status == 204 or (spec.out is None and spec.status == 200 and spec.method == "DELETE"):
+        return {"204": {"description": "Done"}}
+    content = {"application/json": {"schema": _schema_ref(spec.out, refs)}} if spec.out is not None else \
+        {"application/json": {"schema": {"type": "object"}}}
+    return {str(spec.status): {"description": "Success", "content": content}}
+
+
 def _responses(spec, refs) -> dict:
     """The success answer, then one answer per status of the operation's error classes (each
     described by the problem types it may carry), plus what API Gateway answers for it itself."""
-    out: dict[str, dict[str, Any]]  # status -> its response object
-    if spec.status == 204 or (spec.out is None and spec.status == 200 and spec.method == "DELETE"):
-        out = {"204": {"description": "Done"}}
-    else:
-        content = {"application/json": {"schema": _schema_ref(spec.out, refs)}} if spec.out is not None else \
-            {"application/json": {"schema": {"type": "object"}}}
-        out = {str(spec.status): {"description": "Success", "content": content}}
+    out = _success(spec, refs)  # status -> its response object
     by_status: dict[int, list[type[AppError]]] = {}
     for cls in spec.errors():
         by_status.setdefault(cls.status, []).append(cls)

@@ -147,8 +147,33 @@ def _api_build(fn: FunctionModule, r: dict) -> dict:
     return api_event(f"{fn.spec.method} {fn.spec.route}", r["path"], r["query"], r["body"], r["auth"], r["headers"])
 
 
+def _webhook_default(fn: FunctionModule) -> dict:
+    # An empty body of the first media type it accepts, to be completed by hand (a provider's call).
+    return {**_api_default(fn), "auth": None, "body": "", "headers": {"content-type": fn.spec.accepts[0]}}
+
+
+def _webhook_request(event: dict) -> dict:
+    import base64
+
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw
+    return {**_api_request({**event, "body": None}), "body": body}
+
+
+def _webhook_build(fn: FunctionModule, r: dict) -> dict:
+    from shared.local.gateway import body_as_handed_over
+
+    event = api_event(f"{fn.spec.method} {fn.spec.route}", r["path"], r["query"], None, None, r["headers"])
+    if r["body"]:
+        event["body"], event["isBase64Encoded"] = body_as_handed_over(r["body"].encode(),
+                                                                      event["headers"].get("content-type", ""))
+    return event
+
+
 KINDS: dict[str, Kind] = {
     "api": Kind(_api_default, _api_request, _api_build),
+    # A provider's call: its body kept as sent, base64-encoded as API Gateway hands over a form.
+    "webhook": Kind(_webhook_default, _webhook_request, _webhook_build),
     "authorizer": Kind(lambda fn: None, lambda event: None, lambda fn, request: authorizer_event()),
     "queue": Kind(lambda fn: {}, lambda event: json.loads(event["Records"][0]["body"]),
                   lambda fn, body: queue_event(body, fn.spec.trigger["queue"])),

@@ -37,6 +37,7 @@ import json
 import re
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -49,6 +50,7 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.core.rights import ROLE_RANK
 from tests.addresses import fresh_loopback, session_from
+from tests.fixture_gateway import FIXTURES, PACKAGE, fixture_gateway, serving
 
 # The coverage phase also sends methods an operation does not declare. http.server, under the local
 # gateway, answers TRACE and QUERY itself (501, HTML), which API Gateway never would: not sent.
@@ -86,16 +88,18 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, problem_json_for_every_4xx]
 
 
-def _document() -> dict:
+def _document(*where) -> dict:
     from shared.local.openapi import build
 
-    return json.loads(json.dumps(build()))  # exactly what /openapi.json serves
+    return json.loads(json.dumps(build(*where)))  # exactly what /openapi.json serves
 
 
 try:
     DOCUMENT = _document()
+    # The fixture handlers' document: HTTP kinds no domain uses yet (webhooks), fuzzed the same way.
+    FIXTURE_DOCUMENT = _document(FIXTURES, PACKAGE)
 except Exception as exc:  # noqa: BLE001 - one failing test names it, instead of aborting all collection
-    DOCUMENT, BUILD_ERROR = None, exc
+    DOCUMENT, FIXTURE_DOCUMENT, BUILD_ERROR = None, None, exc
 
 OPERATIONS = [(method.upper(), path, op) for path, item in (DOCUMENT or {}).get("paths", {}).items()
               for method, op in item.items() if isinstance(op, dict)]
@@ -244,6 +248,22 @@ else:
             _call(case, fuzz_state, bearer, role)
 
 
+    fixtures = _schema(FIXTURE_DOCUMENT, coverage=True)
+
+    @fixtures.include(_public).parametrize()
+    @pytest.mark.parametrize("role", ["anonymous"])
+    @FUZZ
+    def test_fixture_operation(case, role, fixture_url):
+        """Webhooks (forms, raw bodies, XML and empty answers) hold to the same checks."""
+        case.call_and_validate(base_url=fixture_url, checks=CHECKS, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def fixture_url(tmp_path_factory):
+    with serving(fixture_gateway(tmp_path_factory.mktemp("contract"))) as url:
+        yield url
+
+
 # Inputs a JSON schema cannot describe, so the fuzzer never sends them: (applies to, headers, body).
 HOSTILE = {
     "deeply-nested-json": ("body", {"content-type": "application/json"}, b"[" * 5000 + b"]" * 5000),
@@ -256,20 +276,31 @@ HOSTILE = {
 def test_inputs_no_schema_describes_never_break_an_operation(probe, fuzz_state, bearer):
     """Every operation the probe applies to answers it (as its least role) with a 4xx problem or a
     2xx, never a 5xx."""
-    applies_to, headers, body = HOSTILE[probe]
     roles = {rank: role for role, rank in ROLE_RANK.items()}
+    _probe(probe, OPERATIONS, fuzz_state.url, fuzz_state.http,
+           lambda op: bearer(roles[_min_rank(op)]) if _min_rank(op) else {})
+
+
+@pytest.mark.parametrize("probe", sorted(HOSTILE))
+def test_inputs_no_schema_describes_never_break_a_fixture_operation(probe, fixture_url):
+    operations = [(method.upper(), path, op) for path, item in (FIXTURE_DOCUMENT or {}).get("paths", {}).items()
+                  for method, op in item.items()]
+    _probe(probe, operations, fixture_url, requests.Session(), lambda op: {})
+
+
+def _probe(probe: str, operations, url: str, http, auth_for) -> None:
+    applies_to, headers, body = HOSTILE[probe]
     failures, tried = [], 0
-    for method, path, op in OPERATIONS:
+    for method, path, op in operations:
         has_body = "requestBody" in op
         has_header = any(p.get("in") == "header" and p.get("name") == applies_to for p in op.get("parameters", []))
         if not (has_body if applies_to == "body" else has_header):
             continue
         tried += 1
-        url = fuzz_state.url + _well_formed_path(path, op)
-        auth = bearer(roles[_min_rank(op)]) if _min_rank(op) else {}
         payload = body if body is not None else (b"{}" if has_body else None)
         extra = {"content-type": "application/json"} if payload is not None else {}
-        r = fuzz_state.http.request(method, url, headers={**extra, **auth, **headers}, data=payload, timeout=30)
+        r = http.request(method, url + _well_formed_path(path, op), headers={**extra, **auth_for(op), **headers},
+                         data=payload, timeout=30)
         if r.status_code >= 500:
             failures.append(f"{method} {path}: {r.status_code} {r.text[:200]}")
             continue
@@ -298,8 +329,6 @@ class FuzzState:
     """The table as it was before the fuzzing, put back afterwards (stream consumers included)."""
 
     def __init__(self, local):
-        import requests
-
         self.url, self.local, self.http = local.url, local, requests.Session()
         self.anonymous = session_from(fresh_loopback())
         self.tokens: dict[str, str] = {}
