@@ -11,6 +11,7 @@
 5. moto TransactWriteItems rates (shared.local.bench_txn).
 6. Items read at two table sizes (shared.local.bench_scale).
 7. getUsers past soft-deleted users: calls and items read (shared.local.bench_scale.measure_deleted).
+8. moto SQS send/receive/delete of 10 at 10 and 10,000 queued, moto's own and patched (shared.local.bench_sqs).
 
 CPU time, not wall-clock: these shared machines swing too much. A child's CPU (user + system)
 comes from os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN) deltas; its peak RSS is its
@@ -29,13 +30,18 @@ import sys
 import tempfile
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.core.rights import ROLE_RANK
 from shared.local.bench_common import calls_made, counting, install_call_counter, table
 from shared.local.functions import ROOT, FunctionModule, discover
 from shared.local.quiet import quiet
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 RUNS, QUICK_RUNS = 11, 3
 COLD_START_BUDGET = 1.8  # x botocore.session above the floor
@@ -398,18 +404,25 @@ def call_limit(operation: str) -> int | None:
 
 
 # --- 5: moto TransactWriteItems -----------------------------------------------------------------
-def transactions(quick: bool) -> dict:
-    """bench_txn's rates. It uses an in-process mock_aws, which resets moto's backends: run it with
-    no local runtime alive in this process, and with no endpoint override pointing boto3 elsewhere."""
-    from shared.local import bench_txn
-
-    n_tx, items = (200, 5000) if quick else (1000, 20000)
+@contextmanager
+def _in_process_moto() -> Iterator[None]:
+    """For the parts on an in-process mock_aws, which resets moto's backends: run them with no local
+    runtime alive in this process; boto3 must not follow an endpoint override elsewhere meanwhile."""
     saved = os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
-        result = bench_txn.measure(n_tx, items)
+        yield
     finally:
         if saved is not None:
             os.environ["AWS_ENDPOINT_URL"] = saved
+
+
+def transactions(quick: bool) -> dict:
+    """bench_txn's rates."""
+    from shared.local import bench_txn
+
+    n_tx, items = (200, 5000) if quick else (1000, 20000)
+    with _in_process_moto():
+        result = bench_txn.measure(n_tx, items)
     return {"tx": n_tx, "items": items, **result}
 
 
@@ -582,6 +595,18 @@ def deleted_users(quick: bool) -> list[str]:
             ] if row["calls"] > budget else []
 
 
+# --- 8: moto SQS ----------------------------------------------------------------------------------
+def queues(quick: bool) -> None:
+    """Part 8: bench_sqs's call times at 10 and 10,000 queued, moto's own and shared.local.moto_sqs."""
+    from shared.local import bench_sqs
+
+    rounds = bench_sqs.QUICK_ROUNDS if quick else bench_sqs.ROUNDS
+    _title(f"8. moto SQS, 10 messages per call (ms of CPU, median of {rounds[False]} rounds on moto 5.2.5, "
+           f"{rounds[True]} patched with shared.local.moto_sqs)")
+    with _in_process_moto():
+        print(bench_sqs.report(bench_sqs.measure(rounds=rounds)))
+
+
 def main(quick: bool = False) -> int:
     _env_defaults()
     runs = QUICK_RUNS if quick else RUNS
@@ -600,5 +625,6 @@ def main(quick: bool = False) -> int:
     if bench_scale.main(quick=quick):
         problems.append("items read grow with the data (table 6)")
     problems += deleted_users(quick)
+    queues(quick)
     print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))
     return 0

@@ -2,7 +2,8 @@
 
 
 def install() -> None:
-    from shared.local import moto_tracking, moto_txn
+    from shared.local import moto_sqs, moto_tracking, moto_txn
 
     moto_txn.install()
+    moto_sqs.install()
     moto_tracking.install()

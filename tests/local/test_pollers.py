@@ -73,15 +73,16 @@ def tag() -> str:
 # --- SQS ---------------------------------------------------------------------------------------------------
 
 
-def test_a_delayed_message_is_delivered_once_its_delay_has_passed(stack, recorded):
+def test_a_delayed_message_is_delivered_once_the_shared_clock_has_passed_its_delay(stack, recorded):
     sqs, url, msg = stack.aws.client("sqs"), stack.aws.names["WorkQueue"], tag()
-    sent = time.time()
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": msg}), DelaySeconds=2)
+    clock.freeze()
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": msg}), DelaySeconds=60)
 
+    stack.poller.settle("sqs")
+    assert not [c for c in recorded.queue.CALLS if c["id"] == msg]  # a minute on the clock: not yet
+    clock.advance(60)
     got = wait_for(lambda: [c for c in recorded.queue.CALLS if c["id"] == msg], what="delayed message")
 
-    # The poller receives every 0.1 s, so delivery at >= 2 s means it was not visible before.
-    assert 1.95 <= got[0]["received_at"] - sent < 3.5
     record = got[0]["record"]
     assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == stack.aws.attrs[("WorkQueue", "Arn")]
 
@@ -89,29 +90,37 @@ def test_a_delayed_message_is_delivered_once_its_delay_has_passed(stack, recorde
 def test_a_failed_item_is_redelivered_then_dead_lettered_while_its_batch_mates_are_deleted(stack, recorded):
     sqs, url, dlq = stack.aws.client("sqs"), stack.aws.names["WorkQueue"], stack.aws.names["WorkDeadLetterQueue"]
     ok1, bad, ok2 = tag(), tag(), tag()
+    clock.freeze()
     sqs.send_message_batch(QueueUrl=url, Entries=[
         {"Id": "1", "MessageBody": json.dumps({"id": ok1})},
         {"Id": "2", "MessageBody": json.dumps({"id": bad, "fail": True})},
         {"Id": "3", "MessageBody": json.dumps({"id": ok2})}])
 
+    def delivered(body_id: str) -> list[dict]:
+        return [c for c in recorded.queue.CALLS if c["id"] == body_id]
+
     def dead_lettered():
         got = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         return [m for m in got if json.loads(m["Body"])["id"] == bad]
 
-    # Received twice (visibility timeout 2 s between), moved to the DLQ on the third receive.
-    assert wait_for(dead_lettered, timeout_s=10, what="the failed message in the DLQ")
+    wait_for(lambda: delivered(bad), what="the first delivery")
+    stack.poller.settle("sqs")
+    assert len(delivered(bad)) == 1  # invisible for its 2 s visibility timeout, on the shared clock
+    clock.advance(2)
+    wait_for(lambda: len(delivered(bad)) == 2, what="the redelivery once the clock passed its visibility")
+    clock.advance(2)
+    # Received twice (maxReceiveCount 2), moved to the DLQ on the third receive.
+    assert wait_for(dead_lettered, what="the failed message in the DLQ")
 
-    deliveries = [c for c in recorded.queue.CALLS if c["id"] == bad]
-    assert [d["receive_count"] for d in deliveries] == ["1", "2"]
-    assert deliveries[1]["received_at"] - deliveries[0]["received_at"] >= 1.9
+    assert [d["receive_count"] for d in delivered(bad)] == ["1", "2"]
     # The first delivery shared its batch with a message that succeeded (bad sat between two of them).
-    first_batch = recorded.queue.BATCHES[deliveries[0]["batch"]]
+    first_batch = recorded.queue.BATCHES[delivered(bad)[0]["batch"]]
     mates = {c["message_id"]: c["id"] for c in recorded.queue.CALLS if c["message_id"] in first_batch}
     assert {ok1, ok2} & set(mates.values())
     stack.poller.settle("sqs")
     for ok in (ok1, ok2):
-        assert len([c for c in recorded.queue.CALLS if c["id"] == ok]) == 1  # deleted, never redelivered
-    assert len([c for c in recorded.queue.CALLS if c["id"] == bad]) == 2  # dead-lettered, not delivered again
+        assert len(delivered(ok)) == 1  # deleted, never redelivered
+    assert len(delivered(bad)) == 2  # dead-lettered, not delivered again
 
 
 # --- DynamoDB streams ----------------------------------------------------------------------------------------
