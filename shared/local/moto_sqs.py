@@ -250,7 +250,7 @@ def _counted(state: str, original: property) -> property:
     return property(count)
 
 
-def _messages(original: property) -> property:
+def _visible_messages(original: property) -> property:
     def visible(queue: Queue) -> list[Message]:
         with queue._messages_lock:
             index = _index_of(queue)
@@ -376,7 +376,7 @@ def _index_patches() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (Queue, "approximate_number_of_messages_delayed", lambda p: _counted(DELAYED, p)),
         (Queue, "approximate_number_of_messages_not_visible", lambda p: _counted(IN_FLIGHT, p)),
         (Queue, "approximate_number_of_messages", lambda p: _counted(VISIBLE, p)),
-        (Queue, "messages", _messages),
+        (Queue, "messages", _visible_messages),
         (Queue, "delete_message", _delete_message),
         (SQSBackend, "change_message_visibility", _change_message_visibility),
     ]
