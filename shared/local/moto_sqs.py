@@ -4,8 +4,10 @@ Why: moto 5.2.5 keeps a queue's messages in one list and recomputes everything f
 ``queue.attributes`` (read by every ``send_message``) counts the delayed, in-flight and visible messages,
 ``receive_message`` lists the visible ones and then reads ``queue.attributes`` again for each message it
 returns (the retention check), and ``delete_message`` / ``change_message_visibility`` scan the list for the
-receipt handle. Measured in-process: send_message_batch of 10 takes 137 ms at 1,000 queued, 652 ms at
-5,000; receive of 10 takes 422 / 1,989 ms (``python -m shared.local.bench_sqs`` prints the figures).
+receipt handle. Measured on the local runtime: send_message_batch of 10 took 137 ms at 1,000 queued,
+652 ms at 5,000; receive of 10 took 422 / 1,989 ms. With this patch a call costs the same at 10,000 queued
+as at 10 (``python -m shared.local.bench_sqs``: in-process CPU at 10,000 queued, send 276 → 4.5 ms, receive
+772 → 4.6 ms, delete 39 → 2.8 ms).
 
 Two patches, installed together by ``install()`` (``shared.local.moto_patches``):
 
@@ -20,8 +22,8 @@ Two patches, installed together by ``install()`` (``shared.local.moto_patches``)
   message in one state (delayed, in flight, visible) with a counter per state, the visible ones in a heap
   by arrival order (moto's receive order), the delayed and in-flight ones in a heap by the instant they
   become visible, every receipt handle a message has had, and an age heap for retention. Time-driven
-  changes are applied lazily when a call looks at the queue: each message moves at most once per change,
-  so every call costs O(batch · log queue). moto's own code does the rest (validation, ``send_message``,
+  changes are applied lazily when a call looks at the queue, each message moved once per change of
+  state, so a call costs O(batch · log queue). moto's own code does the rest (validation, ``send_message``,
   ``add_message`` with its lambda event source mappings, ``purge_queue``, the responses), and anything in
   moto that still reads ``_messages`` gets the messages in arrival order from the index. FIFO queues stay
   entirely on moto's code path (message groups and deduplication scan the queue there): only the clock
