@@ -342,7 +342,8 @@ class FuzzState:
 
     def _settle(self) -> None:
         if getattr(self.local, "poller", None):
-            self.local.poller.settle()
+            # A bound, not a timing: after a fuzzing run the stream backlog can take a busy machine a while.
+            self.local.poller.settle(timeout_s=120)
 
     def _items(self) -> dict[str, dict]:
         items, kwargs = {}, {"TableName": self.table, "ConsistentRead": True}
