@@ -149,6 +149,64 @@ def test_the_platforms_client_tally_is_recounted_from_the_clients_listing(api, s
     assert api.get("/clients/stats", token=sa).json()["total"] == right
 
 
+def test_a_tenant_that_keeps_changing_during_the_recount_is_left_as_it_was(api, sa, local, state_file, capsys,
+                                                                           monkeypatch):
+    from shared.db import recount
+
+    client_id = _tenant(api, sa)
+    user = _user(api, sa, client_id, "user")
+    local.poller.settle("streams")
+    counter = {"PK": {"S": f"T#{client_id}#COUNTER#USERSTATS"}, "SK": {"S": "COUNTER"}}
+    local.aws.client("dynamodb").update_item(TableName=local.aws.names["Table"], Key=counter,
+                                             UpdateExpression="SET #t = :t", ExpressionAttributeNames={"#t": "total"},
+                                             ExpressionAttributeValues={":t": {"N": "7"}})
+    reads, read = [], recount._read
+
+    def read_while_someone_edits(scope):
+        items = read(scope)
+        reads.append(scope)
+        if len(reads) % 2:  # between the two reads of every attempt, the user is renamed
+            r = api.patch(f"/users/{user['id']}", token=sa, params={"client_id": client_id},
+                          json={"first_name": f"Renamed{len(reads)}"})
+            assert r.status_code == 200, r.text
+        return items
+
+    monkeypatch.setattr(recount, "_read", read_while_someone_edits)
+    code = cli.main(["recount", "--client", client_id, "--port", str(local.port)])
+    assert code == 1 and "kept changing" in capsys.readouterr().err
+    assert len(reads) == 2 * recount.ATTEMPTS
+    assert _stats(api, sa, client_id)["total"] == 7  # nothing stale written: it is still as it was
+
+
+def test_a_counter_a_projection_newly_counts_is_backfilled_and_then_kept(api, sa, local, state_file, capsys,
+                                                                        monkeypatch):
+    from shared.db import projections
+
+    client_id = _tenant(api, sa)
+    users = [_user(api, sa, client_id, role) for role in ("manager", "user")]
+    local.poller.settle("streams")
+    counter = f"T#{client_id}#COUNTER#USERSTATS"
+
+    def with_probe(fn):  # the user-stats projection, now also counting a `probe` per live user
+        return lambda image: {k: {**fields, "probe": 1} for k, fields in fn(image).items()}
+
+    monkeypatch.setitem(projections._registry, "USER", [(name, kind, with_probe(fn) if name == "user-stats" else fn)
+                                                        for name, kind, fn in projections._registry["USER"]])
+    code, out = _run(capsys, "recount", "--client", client_id, "--dry-run", "--port", str(local.port))
+    assert _rows(out) == [[counter, "probe", "0", "2"]] and "2 item(s) whose projection was behind" in out, out
+    code, out = _run(capsys, "recount", "--client", client_id, "--port", str(local.port))
+    assert code == 0 and "written" in out, out
+    code, out = _run(capsys, "recount", "--client", client_id, "--dry-run", "--port", str(local.port))
+    assert "every counter is right" in out and "0 item(s) whose projection was behind" in out, out
+
+    # The markers took the new contribution: deleting a user takes its probe away, once.
+    assert api.delete(f"/users/{users[0]['id']}", token=sa, params={"client_id": client_id}).status_code == 204
+    local.poller.settle("streams")
+    stored = local.aws.client("dynamodb").get_item(TableName=local.aws.names["Table"],
+                                                   Key={"PK": {"S": counter}, "SK": {"S": "COUNTER"}})["Item"]
+    assert (stored["probe"], stored["total"]) == ({"N": "1"}, {"N": "1"})
+
+
 def test_recount_names_a_bad_client_id_and_a_missing_runtime(capsys):
     code = cli.main(["recount", "--client", "not-an-id", "--dry-run"])
     assert code == 2 and "--client 'not-an-id' is not a client id" in capsys.readouterr().err
