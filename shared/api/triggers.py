@@ -36,9 +36,10 @@ def queue_consumer(name: str, queue: str, batch_size: int = 10, batch_window_s: 
     return _declare("queue", name, {"queue": queue, "batch_size": batch_size, "batch_window_s": batch_window_s})
 
 
-def stream_consumer(name: str, batch_size: int = 100, retries: int = 5):
-    """A consumer of the table's DynamoDB stream (NEW_AND_OLD_IMAGES)."""
-    return _declare("stream", name, {"batch_size": batch_size, "retries": retries})
+def stream_consumer(name: str, batch_size: int = 100, retries: int = 5, parked_in: str = "ParkedRecordsBucket"):
+    """A consumer of the table's DynamoDB stream (NEW_AND_OLD_IMAGES). A batch still failing after
+    `retries` is written, whole, to the S3 bucket `parked_in` (its logical id): the on-failure destination."""
+    return _declare("stream", name, {"batch_size": batch_size, "retries": retries, "parked_in": parked_in})
 
 
 def scheduled(name: str, expression: str, timezone: str = "UTC", input: dict | None = None):

@@ -12,11 +12,17 @@ months (`shared.core.months`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared import search
 from shared.core.money import to_micros
 from shared.core.months import month_of
 from shared.db import projections
 from shared.db.table import platform_key, tenant_key
+from shared.entity import DELETED
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STATS_KEY = platform_key("COUNTER", "CLIENTSTATS")
 ALL_TIME = "ALL"
@@ -52,6 +58,15 @@ def usage_key(client_id: str, month: str) -> str:
 def client_stats(client: dict) -> projections.Contribution:
     """One per live client: total, its status, its tier, its company size."""
     return projections.tally(client, STATS_KEY, {"status": "status", "subscription_tier": "tier", "company_size": "size"})
+
+
+@projections.counted_items("CLIENT")
+def clients(client_id: str | None) -> Iterator[dict]:
+    """The platform's clients, live and soft-deleted (the GSI1 list partitions). A client counts towards
+    platform counters only, so a tenant's own recount reads none."""
+    if client_id is None:
+        yield from projections.query_images(platform_key("CLIENTS"), index="GSI1")
+        yield from projections.query_images(platform_key("CLIENTS", DELETED), index="GSI1")
 
 
 @projections.search_index("CLIENT", "client-search")

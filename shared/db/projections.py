@@ -23,10 +23,11 @@ from shared.db.table import Item
 from shared.db.tx import Tx
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 Contribution = dict[str, dict[str, int]]  # counter PK → {field: amount}
 _registry: dict[str, list[tuple[str, str, Callable]]] = {}
+_readers: list[tuple[frozenset[str], Callable]] = []
 MAX_TOKENS = 49  # per item: old + new tokens + the marker stay within one 100-item transaction
 
 
@@ -51,6 +52,18 @@ def search_index(entity: str, name: str):
     return wrap
 
 
+def counted_items(*entities: str):
+    """Register `fn(client_id) -> images` (client_id None: the platform's own items): every item of the
+    scope whose entity is one of `entities`, read by key or index (never a Scan), as the stream's images
+    would show them (`query_images`, `get_images`). `echelonx recount` rebuilds counters from them."""
+
+    def wrap(fn):
+        _readers.append((frozenset(entities), fn))
+        return fn
+
+    return wrap
+
+
 def tally(image: dict, counter_key: str, categories: dict[str, str], flags: tuple[str, ...] = ()) -> Contribution:
     """What one live item adds to a stats counter: `total`, one `<prefix>_<value>` per categorical
     field present (categories: attribute → prefix), and each true flag. Deleted items add nothing."""
@@ -65,15 +78,32 @@ def tally(image: dict, counter_key: str, categories: dict[str, str], flags: tupl
 _discovered = False
 
 
-def registered(entity: str) -> list[tuple[str, str, Callable]]:
-    """The projections declared for `entity`, every domain's declarations loaded on the first call."""
+def _discover() -> None:
     global _discovered
     if not _discovered:
         from shared.db.discovery import domain_modules
 
         domain_modules("projections")  # each module registers its projections as it is imported
         _discovered = True
+
+
+def registered(entity: str) -> list[tuple[str, str, Callable]]:
+    """The projections declared for `entity`, every domain's declarations loaded on the first call."""
+    _discover()
     return _registry.get(entity, [])
+
+
+def counters() -> dict[str, list[tuple[str, Callable]]]:
+    """Every counter projection, by entity: {entity: [(name, fn)]}."""
+    _discover()
+    return {entity: [(name, fn) for name, kind, fn in found if kind == "counter"]
+            for entity, found in _registry.items() if any(kind == "counter" for _, kind, _ in found)}
+
+
+def readers() -> list[tuple[frozenset[str], Callable]]:
+    """Every `counted_items` declaration: (entities, reader)."""
+    _discover()
+    return list(_readers)
 
 
 class SearchToken(Item, discriminator="SEARCH_TOKEN"):
@@ -110,41 +140,63 @@ class Change:
     item_id: str = ""
 
 
-def change_from_record(record: dict) -> Change | None:
+def image(raw: dict | None) -> dict:
+    """An item in DynamoDB's JSON (a stream image, a raw read) as plain Python values."""
     from boto3.dynamodb.types import TypeDeserializer
 
-    data = record["dynamodb"]
     des = TypeDeserializer()
-    new = {k: des.deserialize(v) for k, v in (data.get("NewImage") or {}).items()} or None
-    old = {k: des.deserialize(v) for k, v in (data.get("OldImage") or {}).items()} or None
+    return {k: des.deserialize(v) for k, v in (raw or {}).items()}
+
+
+def position(item: dict, removed: bool = False) -> int:
+    """Where a change of the item stands: 2*version for a write, 2*version+1 for its removal."""
+    return 2 * int(item.get("version", 0)) + (1 if removed else 0)
+
+
+def change_from_record(record: dict) -> Change | None:
+    data = record["dynamodb"]
+    new, old = image(data.get("NewImage")) or None, image(data.get("OldImage")) or None
     source = new or old
     if not source or "entity" not in source:
         return None
-    version = int(source.get("version", 0))
     removed = record["eventName"] == "REMOVE"
-    return Change(source["entity"], source["PK"], source["SK"], 2 * version + (1 if removed else 0),
+    return Change(source["entity"], source["PK"], source["SK"], position(source, removed),
                   None if removed else new, str(source.get("id", "")))
 
 
-def apply(change: Change) -> int:
-    """Apply one change to every projection of its entity; returns how many moved counters."""
+def change_of(item: dict) -> Change:
+    """The change that brings an item's projections to the item as it is now (recount)."""
+    return Change(item["entity"], item["PK"], item["SK"], position(item), item, str(item.get("id", "")))
+
+
+def marker_key(item_pk: str, item_sk: str, projection: str) -> tuple[str, str]:
+    return f"{item_pk}#PROJ#{projection}", item_sk
+
+
+def apply(change: Change, refresh: bool = False) -> int:
+    """Apply one change to every projection of its entity; returns how many moved. With `refresh`, a
+    change at the marker's own position is applied too when the item's contribution differs from the
+    recorded one (a recount, after a projection's definition changed)."""
     applied = 0
     for name, kind, fn in registered(change.entity):
-        applied += _apply_one(name, kind, fn, change)
+        applied += _apply_one(name, kind, fn, change, refresh)
     return applied
 
 
-def _apply_one(name: str, kind: str, fn, change: Change) -> int:
-    marker_pk = f"{change.pk}#PROJ#{name}"
+def _apply_one(name: str, kind: str, fn, change: Change, refresh: bool = False) -> int:
+    marker_pk, _ = marker_key(change.pk, change.sk, name)
     for _ in range(5):
         try:
             marker = ProjectionMarker.get(marker_pk, change.sk)
         except ProjectionMarker.DoesNotExist:
             marker = None
-        if marker is not None and marker.position >= change.position:
+        if marker is not None and (marker.position > change.position
+                                   or (marker.position == change.position and not refresh)):
             return 0  # a duplicate, or older than what is already applied
         before: Any = json.loads(marker.contribution) if marker else ({} if kind == "counter" else [])
         after = _contribution(name, kind, fn, change.image)
+        if marker is not None and marker.position == change.position and json.loads(json.dumps(after)) == before:
+            return 0  # refreshed, and nothing to change
         tx = Tx()
         condition = ProjectionMarker.PK.does_not_exist() if marker is None else \
             ProjectionMarker.position == marker.position
@@ -222,6 +274,27 @@ def read_counters(counter_pks: list[str]) -> dict[str, dict[str, int]]:
         for raw in _batch_get_raw([{"PK": {"S": pk}, "SK": {"S": "COUNTER"}} for pk in unique[i:i + 100]]):
             out[raw["PK"]["S"]] = {k: int(v["N"]) for k, v in raw.items() if "N" in v and k != "version"}
     return out
+
+
+def query_images(partition: str, index: str | None = None) -> Iterator[dict]:
+    """Every item of one partition of the table (or of `index`), as plain images, page by page."""
+    conn, start = Counter._get_connection(), None
+    while True:
+        page = conn.query(partition, index_name=index, exclusive_start_key=start)
+        yield from (image(raw) for raw in page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def get_images(keys: list[tuple[str, str]]) -> list[dict]:
+    """The items at these (PK, SK) keys that exist, as plain images: one BatchGetItem per 100 keys."""
+    unique = list(dict.fromkeys(keys))
+    found: list[dict] = []
+    for i in range(0, len(unique), 100):
+        found += [image(raw) for raw in _batch_get_raw([{"PK": {"S": pk}, "SK": {"S": sk}}
+                                                       for pk, sk in unique[i:i + 100]])]
+    return found
 
 
 def _batch_get_raw(keys: list[dict]) -> list[dict]:

@@ -1,10 +1,11 @@
-"""The `echelonx` command: dev, seed, openapi, template, bench, keys, layer."""
+"""The `echelonx` command: dev, seed, openapi, template, bench, keys, layer, recount, parked."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -59,6 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     layer = sub.add_parser("layer", help="prune an installed layer tree of what no function imports")
     layer.add_argument("path", type=Path)
     layer.add_argument("--measure", action="store_true", help="only print its size; exit 1 over the budget")
+    rc = sub.add_parser("recount", help="rebuild every counter of a tenant from its items")
+    scope = rc.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--client", help="the tenant's client id")
+    scope.add_argument("--platform", action="store_true", help="the platform's counters (clients, super_admins)")
+    rc.add_argument("--dry-run", action="store_true", help="print the differences, write nothing")
+    _where(rc)
+    pk = sub.add_parser("parked", help="list the stream records parked after the consumer's retries")
+    pk.add_argument("--replay", action="store_true", help="apply them again; delete those that apply")
+    pk.add_argument("--bucket", help="on AWS: the ParkedRecordsBucket's name (with --table)")
+    _where(pk)
     args = parser.parse_args(argv)
     return globals()["_" + args.command](args)
 
@@ -153,6 +164,92 @@ def _running_state(port: int) -> dict | None:
             return state
     except (URLError, OSError):
         return None
+
+
+def _where(parser) -> None:
+    parser.add_argument("--port", type=int, default=_default_port(), help="the local runtime's port (default: as dev)")
+    parser.add_argument("--table", help="on AWS (default credentials and region): the table's name; "
+                                         "without it, the local runtime's")
+
+
+def _connect(args, command: str) -> dict | None:
+    """Point the SDKs at the table named (AWS) or the local runtime's; the resource names it knows, or None
+    (said on stderr) when no runtime answers on the port."""
+    if args.table:
+        os.environ["TABLE_NAME"] = args.table
+        return {"Table": args.table}
+    state = _running_state(args.port)
+    if state is None:
+        print(f"echelonx {command}: no local runtime is running on port {args.port} (start one with `make run`, "
+              "name its port with --port, or name a table on AWS with --table)", file=sys.stderr)
+        return None
+    from shared.local.aws import point_sdks_at
+
+    point_sdks_at(state["aws_endpoint"])
+    os.environ["TABLE_NAME"] = state["names"]["Table"]
+    return state["names"]
+
+
+def _recount(args) -> int:
+    from shared.db.recount import TenantKeptChanging, recount
+    from shared.ids import ULID_PATTERN
+    from shared.local.bench_common import table
+
+    if args.client is not None and not re.fullmatch(ULID_PATTERN, args.client):
+        print(f"echelonx recount: --client {args.client!r} is not a client id (a ULID)", file=sys.stderr)
+        return 2
+    if _connect(args, "recount") is None:
+        return 1
+    who = f"client {args.client}" if args.client else "the platform"
+    try:
+        found = recount(args.client, dry_run=args.dry_run)
+    except TenantKeptChanging as exc:
+        print(f"echelonx recount: {exc}", file=sys.stderr)
+        return 1
+    rows = [[d.counter, d.field, str(d.stored), str(d.recounted)] for d in found.differences]
+    print(table(["counter", "field", "stored", "recounted"], rows, left=2) if rows else f"{who}: every counter is right")
+    print(f"{found.items} items read; {len(rows)} difference(s); {found.behind} item(s) whose projection was "
+          "behind the item (a lost or pending stream record)")
+    if found.not_rebuilt:
+        print("not rebuilt (no @projections.counted_items says where their items are): " + ", ".join(found.not_rebuilt))
+    if rows or found.behind:
+        print("dry run: nothing written" if args.dry_run else
+              "written: the counters hold the recounted values, the projections of the items behind are up to date")
+    return 0
+
+
+def _parked(args) -> int:
+    from shared.db import parked
+    from shared.local.bench_common import table
+
+    if args.bucket and not args.table:
+        print("echelonx parked: --bucket names an AWS bucket: name the table with --table too", file=sys.stderr)
+        return 2
+    names = _connect(args, "parked")
+    if names is None:
+        return 1
+    bucket = args.bucket or names.get("ParkedRecordsBucket")
+    if not bucket:
+        print("echelonx parked: name the ParkedRecordsBucket with --bucket", file=sys.stderr)
+        return 2
+    rows, batches, kept = [], 0, 0
+    for batch in parked.batches(bucket):
+        context, batches = batch.record["requestContext"], batches + 1
+        outcome = ("replayed" if parked.replay(bucket, batch) else "still failing") if args.replay else ""
+        kept += outcome == "still failing"
+        for r in batch.records:
+            keys, image = r["dynamodb"]["Keys"], r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {}
+            rows.append([batch.record["timestamp"], context["condition"], str(context["approximateInvokeCount"]),
+                         r["eventName"], (image.get("entity") or {}).get("S", "-"),
+                         f"{keys['PK']['S']} {keys['SK']['S']}", r["dynamodb"]["SequenceNumber"], outcome])
+    if not rows:
+        print(f"no parked stream records in s3://{bucket}/{parked.PREFIX}")
+        return 0
+    header = ["parked at", "condition", "attempts", "event", "entity", "item", "sequence", "replay" if args.replay else ""]
+    print(table(header, rows, left=len(header)))
+    print(f"{len(rows)} record(s) in {batches} parked batch(es) in s3://{bucket}/{parked.PREFIX}"
+          + (f"; {kept} batch(es) still failing, kept" if kept else "; replayed ones deleted" if args.replay else ""))
+    return 1 if kept else 0
 
 
 def _openapi(args) -> int:

@@ -1,6 +1,6 @@
 """Event sources, as Lambda's pollers and EventBridge Scheduler would drive the functions:
 SQS (batches, partial batch failures, visibility and redrive left to SQS), DynamoDB streams (in
-order, retried, then skipped), due schedules (fired on the shared clock), and a TTL sweeper.
+order, retried, then skipped and handed to the S3 on-failure destination), due schedules (fired on the shared clock), and a TTL sweeper.
 
 Several runtimes may share one process, and moto's state is process-wide: each Pollers fires only
 schedules that target its own functions, and reads only its own queues, streams and table."""
@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import traceback
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -161,7 +162,7 @@ class Pollers:
             return False
         for record in records:
             record["eventSourceARN"] = stream_arn
-        checkpoint = self._deliver_stream_batch(fn, props, records)
+        checkpoint, raised = self._deliver_stream_batch(fn, props, records)
         last = records[-1]["dynamodb"]["SequenceNumber"]
         if checkpoint is None:
             self._stream_positions[consumer] = ("AFTER_SEQUENCE_NUMBER", last)
@@ -171,8 +172,9 @@ class Pollers:
         failures = previous[1] + 1 if previous and previous[0] == checkpoint else 1
         retries = int(props.get("MaximumRetryAttempts", DEFAULT_STREAM_RETRIES))
         if 0 <= retries < failures:  # -1: retry until it succeeds, as AWS does until the record expires
-            skipped = sum(int(r["dynamodb"]["SequenceNumber"]) >= int(checkpoint) for r in records)
-            self.errors.append(f"{fn.logical_id}: gave up on {skipped} stream record(s) after {retries} retries")
+            discarded = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= int(checkpoint)]
+            self.errors.append(f"{fn.logical_id}: gave up on {len(discarded)} stream record(s) after {retries} retries")
+            self._park(fn, props, shard, discarded, failures, raised)
             self._stream_positions[consumer] = ("AFTER_SEQUENCE_NUMBER", last)
             self._stream_failures.pop(consumer, None)
             return True
@@ -180,20 +182,60 @@ class Pollers:
         self._stream_failures[consumer] = (checkpoint, failures)
         return False
 
-    def _deliver_stream_batch(self, fn: LocalFunction, props: dict, records: list) -> str | None:
-        """Invoke once; None if the batch is done, else the sequence number to retry from."""
+    def _deliver_stream_batch(self, fn: LocalFunction, props: dict, records: list) -> tuple[str | None, bool]:
+        """Invoke once: (None if the batch is done, else the sequence number to retry from; whether it raised)."""
         sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
         try:
             result = fn.invoke({"Records": _jsonable(records)})
         except Exception:  # noqa: BLE001 - the whole batch is retried, like Lambda
             self.errors.append(f"{fn.logical_id}: " + traceback.format_exc())
-            return sequence[0]
+            return sequence[0], True
         failed = _batch_item_failures(result, props, sequence)
         if failed is None:
             self.errors.append(f"{fn.logical_id}: invalid batchItemFailures {result!r}: the batch is retried")
-            return sequence[0]
+            return sequence[0], False
         # Lambda checkpoints at the lowest failed sequence number and retries from there.
-        return min(failed, key=int) if failed else None
+        return (min(failed, key=int) if failed else None), False
+
+    def _park(self, fn: LocalFunction, props: dict, shard: str, records: list, attempts: int, raised: bool) -> None:
+        """Hand a discarded batch to the event source's on-failure destination as Lambda does for an S3
+        destination: the invocation record with the whole event as its payload, written under the function's
+        role (the caller acts as `fn`) to `aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/<time>-<UUID>`."""
+        destination = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if destination is None:
+            return  # no destination: the records are lost, as on AWS
+        arn = str(self.aws.resolve(destination, {}))
+        if not arn.startswith("arn:aws:s3:::"):
+            self.errors.append(f"{fn.logical_id}: on-failure destination {arn} is not an S3 bucket; only S3 "
+                               "destinations receive the records, so only they are delivered locally")
+            return
+        bucket, now = arn.removeprefix("arn:aws:s3:::"), clock.now()
+        stream_arn = records[0]["eventSourceARN"]
+        event_source = f"{fn.arn}|{stream_arn}"  # one mapping per (function, stream), its id stable across runs
+        mapping = uuid.uuid5(uuid.NAMESPACE_URL, event_source)
+        key = f"aws/lambda/{mapping}/{shard}/{now:%Y/%m/%d}/{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+        arrivals = [_utc(r["dynamodb"].get("ApproximateCreationDateTime")) for r in records]
+        record = {
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": fn.arn,
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                **({"functionError": "Unhandled"} if raised else {})},
+            "version": "1.0",
+            "timestamp": now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "DDBStreamBatchInfo": {
+                "shardId": shard, "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrivals[0], "approximateArrivalOfLastRecord": arrivals[-1],
+                "batchSize": len(records), "streamArn": stream_arn},
+            "payload": {"Records": _jsonable(records)},
+        }
+        s3 = self.aws.client("s3")
+        try:
+            s3.head_bucket(Bucket=bucket)  # Lambda checks the destination first (hence s3:ListBucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode(), ContentType="application/json")
+        except Exception:  # noqa: BLE001 - like Lambda, a destination that refuses loses the batch; say so
+            self.errors.append(f"{fn.logical_id}: could not park {len(records)} record(s) in {bucket}: "
+                               + traceback.format_exc())
 
     # --- schedules ----------------------------------------------------------------------------------
     def _create_template_schedules(self) -> None:
@@ -264,8 +306,6 @@ class Pollers:
     def _fire(self, fn: LocalFunction, detail: dict, key: str) -> None:
         raw = detail["Target"].get("Input")
         if raw is None:  # no Input: Scheduler sends its own notification, naming the schedule
-            import uuid
-
             from shared.local.sample_events import schedule_event
 
             arn = detail.get("Arn") or f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{detail['GroupName']}/{detail['Name']}"
@@ -368,6 +408,14 @@ def _sqs_record(message: dict, queue_arn: str) -> dict:
         "md5OfBody": message.get("MD5OfBody"), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def _utc(when) -> str | None:
+    """A record's ApproximateCreationDateTime as the invocation record writes it (`2019-11-14T00:13:19Z`)."""
+    if when is None:
+        return None
+    moment = when if isinstance(when, datetime) else datetime.fromtimestamp(float(when), UTC)
+    return _aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _jsonable(records: list) -> list:

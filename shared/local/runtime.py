@@ -92,7 +92,8 @@ class Runtime:
         self.server: _Server | None = self.gateway.serve(listener)
         self.poller = Pollers(self.aws, template, functions).start() if self.pollers else None
         self.functions = functions
-        self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env,
+        # names: what !Ref gives each resource (the table, the parked-records bucket), for the operator commands.
+        self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env, "names": dict(self.aws.names),
                       "jwt_secret": os.environ.get("JWT_SIGNING_KEY_SECRET", ""),
                       "jwt_public_keys": self.aws.names.get("JwtPublicKeys", "")}
         self._started = True

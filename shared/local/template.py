@@ -74,7 +74,11 @@ def _events(spec) -> list[str]:
         return ["      Events:", "        Stream:", "          Type: DynamoDB", "          Properties:",
                 "            Stream: !GetAtt Table.StreamArn", "            StartingPosition: TRIM_HORIZON",
                 f"            BatchSize: {t['batch_size']}", f"            MaximumRetryAttempts: {t['retries']}",
-                "            BisectBatchOnFunctionError: true", "            FunctionResponseTypes: [ReportBatchItemFailures]"]
+                "            BisectBatchOnFunctionError: true", "            FunctionResponseTypes: [ReportBatchItemFailures]",
+                # S3, not SQS: only an S3 destination receives the records themselves (their images), and
+                # stream records are gone after 24 hours.
+                "            DestinationConfig:", "              OnFailure:",
+                f"                Destination: !GetAtt {t['parked_in']}.Arn"]
     if spec.kind == "schedule":
         return _schedule_event(spec)
     return []

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared import search
 from shared.core.months import month_of
 from shared.db import projections
+from shared.entity import DELETED
 from shared.users.store import scope
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STATS = "USERSTATS"
 
@@ -28,6 +34,16 @@ def user_logins(login: dict) -> projections.Contribution:
     if not login.get("last_login"):
         return {}
     return {stats_key(login.get("client_id")): {f"active_{month_of(int(login['last_login']))}": 1}}
+
+
+@projections.counted_items("USER", "USER_LOGIN")
+def users_and_logins(client_id: str | None) -> Iterator[dict]:
+    """Every user of the tenant (the platform's: its super_admins), live and soft-deleted (the two GSI1
+    list partitions), then their login items (one BatchGetItem per 100)."""
+    users = [*projections.query_images(scope(client_id, "USERS"), index="GSI1"),
+             *projections.query_images(scope(client_id, "USERS", DELETED), index="GSI1")]
+    yield from users
+    yield from projections.get_images([(user["PK"], "LOGIN") for user in users])
 
 
 def token_partition(client_id: str | None, initial: str) -> str:

@@ -12,6 +12,7 @@ import importlib
 import itertools
 import json
 import os
+import re
 import time
 import uuid
 from datetime import datetime
@@ -163,19 +164,54 @@ def _gave_up(stack) -> int:
     return sum("StreamConsumer: gave up" in e for e in stack.poller.errors)
 
 
+def _parked(stack, pk: str) -> list[tuple[str, dict]]:
+    """(key, invocation record) of every object in the on-failure bucket holding a record of `pk`."""
+    s3, bucket = stack.aws.client("s3"), stack.aws.names["ParkedRecords"]
+    found = []
+    for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        body = json.loads(s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read())
+        if any(r["dynamodb"]["Keys"]["PK"]["S"] == pk for r in body["payload"]["Records"]):
+            found.append((listed["Key"], body))
+    return found
+
+
+PARKED_KEY = re.compile(r"aws/lambda/[0-9a-f-]{36}/[^/]+/\d{4}/\d{2}/\d{2}/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}")
+
+
 def test_a_record_whose_handler_raises_is_retried_then_skipped(stack, recorded):
     ddb, table, poison, after = stack.aws.client("dynamodb"), stack.aws.names["Table"], f"P#{tag()}", f"G#{tag()}"
     gave_up = _gave_up(stack)
-    ddb.put_item(TableName=table, Item={"PK": {"S": poison}, "SK": {"S": "A"}, "poison": {"BOOL": True}})
+    ddb.put_item(TableName=table, Item={"PK": {"S": poison}, "SK": {"S": "A"}, "n": {"N": "1"}})
+    wait_for(lambda: _stream_records(recorded, poison), what="the first version delivered")
+    ddb.put_item(TableName=table, Item={"PK": {"S": poison}, "SK": {"S": "A"}, "n": {"N": "2"},
+                                        "tags": {"SS": ["a", "b"]}, "poison": {"BOOL": True}})
 
     # MaximumRetryAttempts 2: the first attempt and two retries, then the poller moves on.
     wait_for(lambda: _gave_up(stack) > gave_up, what="the poller giving up")
-    assert _batches_with(recorded, poison) == 3
+    assert _batches_with(recorded, poison) == 4  # the first version once, the poisoned one three times
+
+    # The discarded batch is in the on-failure bucket, as Lambda writes an S3 destination: the invocation
+    # record with the whole event, both images of the poisoned change as the table had them.
+    (key, parked), = wait_for(lambda: _parked(stack, poison), what="the batch parked")
+    assert PARKED_KEY.fullmatch(key), key
+    assert parked["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert parked["requestContext"]["approximateInvokeCount"] == 3
+    assert parked["requestContext"]["functionArn"] == stack.functions["StreamConsumer"].arn
+    assert parked["responseContext"]["functionError"] == "Unhandled"
+    records, info = parked["payload"]["Records"], parked["DDBStreamBatchInfo"]
+    assert info["batchSize"] == len(records) and info["streamArn"] == stack.aws.attrs[("Table", "StreamArn")]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (
+        records[0]["dynamodb"]["SequenceNumber"], records[-1]["dynamodb"]["SequenceNumber"])
+    change, = [r for r in records if r["dynamodb"]["Keys"]["PK"]["S"] == poison]
+    assert change["eventName"] == "MODIFY"
+    assert change["dynamodb"]["OldImage"] == {"PK": {"S": poison}, "SK": {"S": "A"}, "n": {"N": "1"}}
+    assert change["dynamodb"]["NewImage"] == {"PK": {"S": poison}, "SK": {"S": "A"}, "n": {"N": "2"},
+                                              "tags": {"SS": ["a", "b"]}, "poison": {"BOOL": True}}
 
     ddb.put_item(TableName=table, Item={"PK": {"S": after}, "SK": {"S": "A"}})
     wait_for(lambda: _stream_records(recorded, after), what="a later record delivered")
     stack.poller.settle("streams")
-    assert _batches_with(recorded, poison) == 3
+    assert _batches_with(recorded, poison) == 4
 
 
 def test_a_reported_record_is_retried_from_its_checkpoint_then_skipped(stack, recorded):
@@ -189,6 +225,10 @@ def test_a_reported_record_is_retried_from_its_checkpoint_then_skipped(stack, re
     assert _batches_with(recorded, failing) == 3
     # Whether or not it shared a batch with the failing record, the one before it was not retried.
     assert len(_stream_records(recorded, before)) == 1
+    # Parked from the checkpoint on: the reported record, not the one before it that succeeded.
+    (_, parked), = wait_for(lambda: _parked(stack, failing), what="the reported record parked")
+    assert "functionError" not in parked["responseContext"]  # it answered; it did not raise
+    assert not _parked(stack, before)
 
     ddb.put_item(TableName=table, Item={"PK": {"S": after}, "SK": {"S": "A"}})
     wait_for(lambda: _stream_records(recorded, after), what="a later record delivered")

@@ -160,3 +160,21 @@ def test_a_schedule_aws_would_refuse_is_refused_by_echelonx_template():
     fn = FunctionModule(Path("functions/jobs/bad.py"), "users", "functions.jobs.bad", "jobs/bad.handler", handler.spec)
     with pytest.raises(ValueError, match="badZone"):
         render([fn])
+
+
+def test_the_stream_consumer_parks_what_it_cannot_apply_in_a_bucket_its_role_may_write(transformed):
+    """After its bounded retries Lambda writes the failed batch, records and images, to an S3 destination
+    under the function's role; an SQS one would hold only sequence numbers of records gone within 24 h."""
+    resources = transformed["Resources"]
+    mapping, = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+                and "StreamArn" in str(r["Properties"]["EventSourceArn"])]
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10
+    bucket = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert resources[bucket]["Type"] == "AWS::S3::Bucket"
+    function = resources[mapping["FunctionName"]["Ref"]]
+    role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    granted = {(a, str(s["Resource"])) for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str)
+                                                                     else s["Action"])}
+    assert ("s3:PutObject", str({"Fn::Sub": f"${{{bucket}.Arn}}/aws/lambda/*"})) in granted
+    assert ("s3:ListBucket", str({"Fn::GetAtt": [bucket, "Arn"]})) in granted
