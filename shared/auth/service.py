@@ -1,4 +1,4 @@
-"""login, refreshToken, logout, and the authorizer's decision.
+"""login, refreshToken and logout (the authorizer's decision is `shared.auth.authorizer`).
 
 Refresh tokens are opaque `<tenant>.<session>.<generation>.<family secret>.<secret>` strings: the
 tenant and session locate the family item (tenant-first keys); the family secret, the same in every
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 import secrets as _secrets
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from shared import clock
 from shared.auth import store
+from shared.auth.authorizer import LIVE_CLIENT_STATUSES
 from shared.clients import service as clients
 from shared.errors import Forbidden, Locked, NotFound, Unauthenticated
 from shared.ids import new_id
-from shared.security import passwords, tokens
+from shared.security import passwords, signing, tokens
 from shared.users import logins as users
 
 if TYPE_CHECKING:
@@ -121,40 +122,6 @@ def logout(refresh_token: str) -> None:
     store.revoke(session, "logout")
 
 
-def authorize(token: str) -> dict | None:
-    """The authorizer's decision: the claims handlers will see, or None to deny."""
-    try:
-        claims = tokens.verify_access_token(token)
-    except tokens.InvalidToken:
-        return None
-    if not _still_allowed(claims):
-        return None
-    return {"user_id": claims.user_id, "role": claims.role, "client_id": claims.client_id or "",
-            "permissions": ",".join(claims.permissions), "session_id": claims.session_id}
-
-
-LIVE_CLIENT_STATUSES = ("active", "trial")
-
-
-def _still_allowed(claims) -> bool:
-    """One BatchGetItem: the session is live, the user active, the tenant active (suspending a client
-    or deleting a user stops their tokens within the authorizer cache time)."""
-    from shared.db.table import Item
-
-    keys = [(store.session_key(claims.client_id, claims.session_id), "SESSION"),
-            users.record_key(claims.client_id, claims.user_id)]
-    if claims.client_id:
-        keys.append(clients.record_key(claims.client_id))
-    found: dict[str, Any] = {item.SK: item for item in Item.batch_get(keys)}  # a session, a user, a client
-    session, user, client = found.get("SESSION"), found.get("USER"), found.get("CLIENT")
-    if session is None or session.revoked or session.user_id != claims.user_id:
-        return False
-    if user is None or user.deleted_at or user.status != "active":
-        return False
-    return not claims.client_id or (client is not None and not client.deleted_at
-                                    and client.status in LIVE_CLIENT_STATUSES)
-
-
 class RefreshToken(NamedTuple):
     """The parts of a refresh token; `str()` writes it."""
 
@@ -201,12 +168,7 @@ def _new_session(user) -> dict:
 
 
 def _pair(user, refresh_token: RefreshToken) -> dict:
-    access = tokens.issue_access_token(user.id, user.role, user.client_id, user.permissions or (),
-                                       refresh_token.session_id)
+    access = signing.issue_access_token(user.id, user.role, user.client_id, user.permissions or (),
+                                        refresh_token.session_id)
     return {"access_token": access, "refresh_token": str(refresh_token), "token_type": "Bearer",
             "expires_in": tokens.ACCESS_TOKEN_TTL_SECONDS, "user": users.shown(user)}
-
-
-def revoke_all_sessions(client_id: str | None, user_id: str, reason: str) -> int:
-    """Every live session of a user ends (a password reset); returns how many."""
-    return store.revoke_all_sessions(client_id, user_id, reason)

@@ -18,13 +18,12 @@ duplicated message from running the same export twice.
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.clients import exports
 from shared.clients.exports import ExportJob
-from shared.core import aws
+from shared.core import aws, settings
 from shared.core.encoding import dumps
 from shared.core.log import logger
 from shared.db.export import sources
@@ -171,7 +170,7 @@ def _take_lease(job: ExportJob, me: str, context) -> bool:
 
 
 def _open_upload(job: ExportJob, me: str) -> MultipartUpload:
-    s3, bucket = aws.client("s3"), os.environ["EXPORT_BUCKET"]
+    s3, bucket = aws.client("s3"), settings.EXPORT_BUCKET.get()
     if job.upload_id:
         done = job.checkpoint or {}
         return MultipartUpload(s3, bucket, job.s3_key, job.upload_id, job.parts or [], done.get("bytes", 0))
@@ -216,7 +215,7 @@ def _after_failure(job: ExportJob, me: str, attempt: int, err: Exception) -> Non
     actions = [ExportJob.lease_until.remove(), ExportJob.error_message.set(f"{type(err).__name__}: {err}"[:500])]
     if attempt >= MAX_ATTEMPTS:
         if job.upload_id:
-            MultipartUpload(aws.client("s3"), os.environ["EXPORT_BUCKET"], job.s3_key, job.upload_id).abort()
+            MultipartUpload(aws.client("s3"), settings.EXPORT_BUCKET.get(), job.s3_key, job.upload_id).abort()
         actions += [ExportJob.status.set("failed"), ExportJob.upload_id.remove(), ExportJob.parts.remove(),
                     ExportJob.checkpoint.remove()]
     try:

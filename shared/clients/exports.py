@@ -9,13 +9,12 @@ after 7 days, and the job item's TTL follows it.
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from shared import audit, clock
-from shared.core import aws
+from shared.core import aws, settings
 from shared.db.table import Item, tenant_key
 from shared.db.tx import Tx
 from shared.errors import NotFound
@@ -96,7 +95,7 @@ def create_job(scope: Scope, client_id: str) -> ExportJob:
 
 
 def enqueue(client_id: str, job_id: str) -> None:
-    aws.client("sqs").send_message(QueueUrl=os.environ["EXPORT_QUEUE_URL"],
+    aws.client("sqs").send_message(QueueUrl=settings.EXPORT_QUEUE_URL.get(),
                                     MessageBody=json.dumps({"client_id": client_id, "job_id": job_id}))
 
 
@@ -110,7 +109,7 @@ def get(scope: Scope, client_id: str, job_id: str) -> dict:
     if job.status == "completed":
         out["download_url"] = aws.client("s3").generate_presigned_url(
             "get_object", ExpiresIn=URL_TTL_S,
-            Params={"Bucket": os.environ["EXPORT_BUCKET"], "Key": job.s3_key,
+            Params={"Bucket": settings.EXPORT_BUCKET.get(), "Key": job.s3_key,
                     "ResponseContentDisposition": f'attachment; filename="{client_id}-{job.id}.{FORMAT}"'})
         out["url_expires_in"] = URL_TTL_S
     return out

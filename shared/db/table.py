@@ -6,8 +6,6 @@ every pattern. Tenant-scoped keys begin `T#<client_id>#`; the few platform items
 
 from __future__ import annotations
 
-import os
-
 from pynamodb.attributes import (
     DiscriminatorAttribute,
     NumberAttribute,
@@ -16,12 +14,14 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from shared.core import settings
 
-class _TableNameFromEnv:
+
+class _TableNameFromSettings:
     """Read TABLE_NAME when first used, not at import (PynamoDB reads `Meta.table_name` lazily)."""
 
     def __get__(self, obj, owner=None) -> str:
-        return os.environ["TABLE_NAME"]
+        return settings.TABLE_NAME.get()
 
 
 def tenant_key(client_id: str, *parts: str) -> str:
@@ -68,7 +68,7 @@ class Item(Model):
     """Base of every stored item. Subclasses implement `keys()`; keys are set on every write."""
 
     class Meta:
-        table_name = _TableNameFromEnv()
+        table_name = _TableNameFromSettings()
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)

@@ -39,6 +39,7 @@ class LocalFunction:
     events: dict
     role: str | None = None  # logical id of the execution role (`Role: !GetAtt <Role>.Arn`)
     environment: dict = field(default_factory=dict)  # Globals' variables and its own, as written
+    variables: dict[str, str] | None = None  # the same, resolved: all its code can read (resolve_environments)
 
     def invoke(self, event: dict) -> Any:
         handler = getattr(_import(self.module), self.attribute)
@@ -99,16 +100,17 @@ def _role_of(role) -> str | None:
     return None
 
 
-def environment(template: dict, aws, parameters: dict) -> dict[str, str]:
-    """The union of the functions' environment variables, resolved (functions share one process)."""
-    env = {}
+def resolve_environments(functions: dict[str, LocalFunction], aws, parameters: dict) -> None:
+    """Each function's variables as CloudFormation resolves them with these parameter values."""
+    for fn in functions.values():
+        fn.variables = {name: str(aws.resolve(value, parameters)) for name, value in fn.environment.items()}
+
+
+def global_environment(template: dict, aws, parameters: dict) -> dict[str, str]:
+    """Globals' variables, resolved: what every function has (the libraries read them from the process)."""
     glob = (template.get("Globals") or {}).get("Function") or {}
-    sources = [glob] + [r["Properties"] for r in template["Resources"].values()
-                        if r["Type"] == "AWS::Serverless::Function"]
-    for props in sources:
-        for name, value in ((props.get("Environment") or {}).get("Variables") or {}).items():
-            env[name] = str(aws.resolve(value, parameters))
-    return env
+    return {name: str(aws.resolve(value, parameters))
+            for name, value in ((glob.get("Environment") or {}).get("Variables") or {}).items()}
 
 
 def parameter_defaults(template: dict) -> dict:

@@ -1,7 +1,10 @@
 """`echelonx dev`: the whole backend in one process on 127.0.0.1.
 
 moto server (the embedded AWS) with template.yaml's resources, the provider fakes, the gateway
-and the pollers. Functions run in-process with the environment template.yaml gives them.
+and the pollers. Functions run in-process, each with exactly the environment template.yaml gives it:
+while one runs, a setting read (shared.core.settings) sees its variables and no others. The fakes
+reach the functions as a deployment would give them: their URLs as parameter overrides, their keys
+as the values of the template's secrets.
 """
 
 from __future__ import annotations
@@ -9,18 +12,27 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from shared.core import settings
 from shared.local import keys, persistence
 from shared.local.aws import EmbeddedAws, listen
 from shared.local.functions import ROOT
 from shared.local.gateway import Gateway
-from shared.local.lambda_runtime import environment, functions_from_template, parameter_defaults
+from shared.local.lambda_runtime import (
+    functions_from_template,
+    global_environment,
+    parameter_defaults,
+    resolve_environments,
+    running,
+)
 from shared.local.pollers import Pollers
 from shared.local.template import load
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from shared.local.gateway import _Server
@@ -74,17 +86,18 @@ class Runtime:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server request lines
         self.aws.start()
         self.aws.create_resources(template)
-        env = environment(template, self.aws, parameter_defaults(template))
-        os.environ.update(env)
+        parameters = parameter_defaults(template)
+        # Libraries (Powertools, pydantic) read Globals' variables from the process: the same for every function.
+        os.environ.update(global_environment(template, self.aws, parameters))
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on a terminal
-        if "JwtSigningKey" in self.aws.names:  # a template without one must not blank another runtime's
-            os.environ["JWT_SIGNING_KEY_SECRET"] = self.aws.names["JwtSigningKey"]
         restored = persistence.load(self.data_file, self.aws) if self.data_file else None
         if "JwtSigningKey" in self.aws.names:
             keys.install(self.aws, pair=(restored or {}).get("jwt"))
         if self.fakes:
-            self._start_fakes()
+            parameters.update(self._start_fakes(template))
         functions = functions_from_template(template, self.aws, lambda code_uri: code_uri.strip("/").replace("/", "."))
+        resolve_environments(functions, self.aws, parameters)
+        self._read_settings_of(functions)
         self.gateway = Gateway(template, functions, self.aws)
         from shared.local import control
 
@@ -93,17 +106,34 @@ class Runtime:
         self.poller = Pollers(self.aws, template, functions).start() if self.pollers else None
         self.functions = functions
         # names: what !Ref gives each resource (the table, the parked-records bucket), for the operator commands.
-        self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": env, "names": dict(self.aws.names),
-                      "jwt_secret": os.environ.get("JWT_SIGNING_KEY_SECRET", ""),
+        self.state = {"url": self.url, "aws_endpoint": self.aws.endpoint, "env": dict(self.stack_settings),
+                      "names": dict(self.aws.names), "jwt_secret": self.aws.names.get("JwtSigningKey", ""),
                       "jwt_public_keys": self.aws.names.get("JwtPublicKeys", "")}
         self._started = True
 
-    def _start_fakes(self) -> None:
+    def _start_fakes(self, template: dict) -> dict[str, str]:
+        """Start the provider fakes; put their keys into the template's secrets and return their settings
+        as parameter overrides (as `sam deploy --parameter-overrides` would pass them). A setting whose
+        parameter or secret the template lacks is read by no function, and is left out."""
         from shared.local.fakes import ProviderFakes
 
         self.provider_fakes = ProviderFakes()
         self.fakes_url = self.provider_fakes.start()
-        os.environ.update(self.provider_fakes.env())
+        declared, params = settings.declared(), template.get("Parameters") or {}
+        for name, value in self.provider_fakes.secrets().items():
+            secret = _target(declared[name])
+            if secret in self.aws.names:
+                self.aws.client("secretsmanager").put_secret_value(SecretId=self.aws.names[secret], SecretString=value)
+        return {_target(declared[name]): value for name, value in self.provider_fakes.settings().items()
+                if _target(declared[name]) in params}
+
+    def _read_settings_of(self, functions: dict) -> None:
+        """From now on a setting read inside a function sees its variables only. Outside any function (the
+        seed, tests, the CLI: an operator with the stack's outputs) it sees the process environment, then
+        every variable this stack declares."""
+        self.stack_settings = {k: v for fn in functions.values() for k, v in (fn.variables or {}).items()}
+        _outside.insert(0, self.stack_settings)
+        settings.use(_in_effect)
 
     def stop(self) -> None:
         """Stop in the order that loses nothing: no more requests (open connections closed), the pollers
@@ -124,6 +154,7 @@ class Runtime:
             self.provider_fakes.stop()
         self.aws.stop()
         self._restore_env()
+        self._stop_reading_settings()
         from shared.local.aws import forget_cached_clients
 
         forget_cached_clients()  # clients made for this runtime must not serve another one
@@ -139,6 +170,31 @@ class Runtime:
                 os.environ[name] = before
         self._env_changes = {}
 
+    def _stop_reading_settings(self) -> None:
+        mine = getattr(self, "stack_settings", None)
+        if mine is not None and any(m is mine for m in _outside):
+            _outside[:] = [m for m in _outside if m is not mine]
+        if not _outside:
+            settings.use(None)
+
     def write_state(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({k: v for k, v in self.state.items()}, indent=2))
+
+
+# The stack settings of each running runtime, newest first: what code outside any function sees.
+_outside: list[dict[str, str]] = []
+
+
+def _in_effect() -> Mapping[str, str]:
+    """What a setting read sees: the running function's variables, or outside any function the process
+    environment, then the running stacks' settings."""
+    fn = running.get()
+    if fn is not None and fn.variables is not None:
+        return fn.variables
+    return ChainMap(os.environ, *_outside)
+
+
+def _target(setting: settings.Setting) -> str:
+    """The parameter or resource a setting's template value refers to (`!Ref SendGridApiKey`)."""
+    return setting.value.split()[-1].split(".")[0]

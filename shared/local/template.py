@@ -28,10 +28,16 @@ def load(path: Path | str) -> dict:
 
 
 def render(functions: list[FunctionModule]) -> str:
-    return "".join(_entry(f) for f in functions)
+    from shared.local.configuration import per_function, universal
+
+    read = per_function(functions)
+    everyone = universal(read)  # template.yaml's Globals declares these
+    return "".join(_entry(f, read[f.logical_id] - everyone) for f in functions)
 
 
-def _entry(fn: FunctionModule) -> str:
+def _entry(fn: FunctionModule, variables: set[str]) -> str:
+    """The function's resource: its handler, role, sizing, logs, its own settings (what its code reads
+    beyond Globals) and its event source."""
     spec = fn.spec
     memory, timeout = SIZING["api-heavy" if spec.heavy else spec.kind]
     lines = [
@@ -47,8 +53,19 @@ def _entry(fn: FunctionModule) -> str:
         "        LogFormat: JSON",
         f"        LogGroup: !Ref {fn.role_domain}LogGroup",
     ]
+    lines += _environment(variables)
     lines += _events(spec)
     return "\n".join(lines) + "\n\n"
+
+
+def _environment(variables: set[str]) -> list[str]:
+    from shared.core.settings import declared
+
+    if not variables:
+        return []
+    setting = declared()
+    return ["      Environment:", "        Variables:"] + [f"          {name}: {setting[name].value}"
+                                                         for name in sorted(variables)]
 
 
 def _events(spec) -> list[str]:

@@ -1,51 +1,32 @@
-"""Provider settings, read from the environment the first time an adapter needs them.
+"""Provider settings: what the adapters share to read theirs (`shared.core.settings` declares them).
 
-Nothing is read at import time, so a Lambda cold start pays for a provider only when a handler uses it,
-and tests can set the environment before the first call (then call `reset()` when they change it).
-
-Environment variables
----------------------
-TWILIO_ACCOUNT_SID
-    Account SID ("AC..."), used as the Basic-auth user and in every REST path.
-TWILIO_AUTH_TOKEN
-    Auth token (secret). In production leave it unset and set TWILIO_AUTH_TOKEN_SECRET_ID to the
-    AWS Secrets Manager id holding it; the local runtime and tests may also `inject_secret()` it.
-TWILIO_API_BASE
-    Optional. Unset means the real https://api.twilio.com. Locally `http://127.0.0.1:PORT`: every
-    request URL the SDK builds has its scheme and host rewritten to this base.
-SENDGRID_API_KEY
-    API key (secret); same SENDGRID_API_KEY_SECRET_ID / `inject_secret()` alternatives as above.
-SENDGRID_API_BASE
-    Optional, default https://api.sendgrid.com.
-NMI_SECURITY_KEY
-    Direct Post API security key (secret); same NMI_SECURITY_KEY_SECRET_ID / `inject_secret()`
-    alternatives as above.
-NMI_API_BASE
-    Optional, default https://secure.nmi.com (requests go to `{base}/api/transact.php`).
-PROVIDER_TIMEOUT_SECONDS
-    Optional, default 10: connect and read timeout of every provider HTTP call. Lambda must give up
-    before its own deadline so the caller can record an ambiguous send instead of dying mid-call.
+Each adapter reads its own settings (`twilio_sms.load_config()`, `sendgrid_email.load_config()`,
+`nmi.load_config()`), so a function that sends email reaches SendGrid's settings and no others. They
+are read on use, never at import. A secret (auth token, API key, security key) is never in the
+environment: its setting `<NAME>_SECRET_ID` names the Secrets Manager secret that holds it, fetched on
+first use and cached by id until `reset()`; tests may `inject_secret()` it instead.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-SENDGRID_DEFAULT_BASE = "https://api.sendgrid.com"
-NMI_DEFAULT_BASE = "https://secure.nmi.com"
-DEFAULT_TIMEOUT_SECONDS = 10.0
+from shared.core import settings
+from shared.core.settings import MissingSetting
+
+if TYPE_CHECKING:
+    from shared.core.settings import Setting
+
+__all__ = ["MissingSetting", "NmiConfig", "SendGridConfig", "TwilioConfig", "clear_injected",
+           "inject_secret", "known_secrets", "redact", "reset", "secret", "timeout"]
 
 _lock = threading.Lock()
 _injected: dict[str, str] = {}
+_fetched: dict[str, str] = {}  # secret id -> value, fetched once per container
 _known_secrets: set[str] = set()  # every secret value handed out, so `redact` can scrub it anywhere
 _MIN_REDACTED_LENGTH = 8  # shorter "secrets" (test stubs) would shred ordinary text
-
-
-class MissingSetting(LookupError):
-    """A required provider setting is absent; the message names the variable, never a value."""
 
 
 @dataclass(frozen=True)
@@ -85,10 +66,9 @@ def inject_secret(name: str, value: str) -> None:
 
 
 def reset() -> None:
-    """Forget the cached settings so the next call re-reads the environment (tests, local runtime)."""
-    twilio.cache_clear()
-    sendgrid.cache_clear()
-    nmi.cache_clear()
+    """Forget the secrets fetched so far, so the next use fetches them again (tests, local runtime)."""
+    with _lock:
+        _fetched.clear()
 
 
 def clear_injected() -> None:
@@ -111,67 +91,23 @@ def known_secrets() -> frozenset[str]:
     return frozenset(_known_secrets)
 
 
-@functools.cache
-def twilio() -> TwilioConfig:
-    """Twilio settings (cached until `reset()`)."""
-    return TwilioConfig(
-        account_sid=_required("TWILIO_ACCOUNT_SID"),
-        auth_token=_secret("TWILIO_AUTH_TOKEN"),
-        api_base=_base("TWILIO_API_BASE", None),
-        timeout=_timeout(),
-    )
+def timeout() -> float:
+    """Connect and read timeout of every provider HTTP call."""
+    return float(settings.PROVIDER_TIMEOUT_SECONDS.get())
 
 
-@functools.cache
-def sendgrid() -> SendGridConfig:
-    """SendGrid settings (cached until `reset()`)."""
-    return SendGridConfig(
-        api_key=_secret("SENDGRID_API_KEY"),
-        api_base=_base_or("SENDGRID_API_BASE", SENDGRID_DEFAULT_BASE),
-        timeout=_timeout(),
-    )
-
-
-@functools.cache
-def nmi() -> NmiConfig:
-    """NMI settings (cached until `reset()`)."""
-    return NmiConfig(
-        security_key=_secret("NMI_SECURITY_KEY"),
-        api_base=_base_or("NMI_API_BASE", NMI_DEFAULT_BASE),
-        timeout=_timeout(),
-    )
-
-
-def _required(name: str) -> str:
-    value = os.environ.get(name, "").strip()
+def secret(setting: Setting) -> str:
+    """The secret that `setting` (`<NAME>_SECRET_ID`) names: injected as <NAME>, else fetched and cached."""
+    name = setting.name.removesuffix("_SECRET_ID")
+    value = _injected.get(name)
     if not value:
-        raise MissingSetting(f"{name} is not set")
-    return value
-
-
-def _base(name: str, default: str | None) -> str | None:
-    value = os.environ.get(name, "").strip().rstrip("/")
-    return value or default
-
-
-def _base_or(name: str, default: str) -> str:
-    """A provider's API base URL: the setting, else the provider's own."""
-    return _base(name, None) or default
-
-
-def _timeout() -> float:
-    raw = os.environ.get("PROVIDER_TIMEOUT_SECONDS", "").strip()
-    return float(raw) if raw else DEFAULT_TIMEOUT_SECONDS
-
-
-def _secret(name: str) -> str:
-    """Injected value, else the variable itself, else the Secrets Manager secret `{name}_SECRET_ID`."""
-    value = _injected.get(name) or os.environ.get(name, "").strip()
-    if not value:
-        secret_id = os.environ.get(f"{name}_SECRET_ID", "").strip()
-        if not secret_id:
-            raise MissingSetting(f"{name} (or {name}_SECRET_ID) is not set")
-        value = _fetch_secret(secret_id)
+        secret_id = setting.get()
+        with _lock:
+            value = _fetched.get(secret_id)
+        if value is None:
+            value = _fetch_secret(secret_id)
+            with _lock:
+                _fetched[secret_id] = value
     _remember(value)
     return value
 
@@ -183,7 +119,7 @@ def _remember(secret: str) -> None:
 
 
 def _fetch_secret(secret_id: str) -> str:
-    import boto3  # only production needs it, and only on first use
+    from shared.core import aws
 
-    response = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)
+    response = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
     return response["SecretString"].strip()

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from shared.core import settings
+
 from . import config
 from .errors import ProviderError, from_status, from_transport
 from .result import ProviderResult, scrub
@@ -57,10 +59,16 @@ def void(transaction_id: str) -> ProviderResult:
     return _transact({"type": "void", "transactionid": transaction_id})
 
 
+def load_config() -> config.NmiConfig:
+    """NMI's settings in effect (the security key fetched from its secret once)."""
+    return config.NmiConfig(security_key=config.secret(settings.NMI_SECURITY_KEY_SECRET_ID),
+                            api_base=settings.NMI_API_BASE.get().rstrip("/"), timeout=config.timeout())
+
+
 def _transact(fields: dict[str, str]) -> ProviderResult:
     import requests
 
-    cfg = config.nmi()
+    cfg = load_config()
     error: ProviderError
     try:
         response = _session().post(

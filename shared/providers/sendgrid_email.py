@@ -9,6 +9,8 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from shared.core import settings
+
 from . import config
 from .errors import ProviderError, from_sendgrid, from_transport
 from .result import ProviderResult, scrub
@@ -50,6 +52,12 @@ def send_email(
     return ProviderResult(provider_id=message_id, status="accepted", raw=scrub(raw))
 
 
+def load_config() -> config.SendGridConfig:
+    """SendGrid's settings in effect (the API key fetched from its secret once)."""
+    return config.SendGridConfig(api_key=config.secret(settings.SENDGRID_API_KEY_SECRET_ID),
+                                 api_base=settings.SENDGRID_API_BASE.get().rstrip("/"), timeout=config.timeout())
+
+
 def _send(message: Any) -> Any:
     """POST the mail through the SDK, turning every failure into a ProviderError."""
     from http.client import HTTPException
@@ -57,7 +65,7 @@ def _send(message: Any) -> Any:
 
     from python_http_client.exceptions import HTTPError
 
-    client = _client(config.sendgrid())
+    client = _client(load_config())
     error: ProviderError
     try:
         return client.send(message)

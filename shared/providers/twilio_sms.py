@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shared.core import settings
+
 from . import config
 from .errors import ProviderError, from_twilio
 from .result import ProviderResult, scrub
@@ -107,12 +109,20 @@ def list_recent_messages(
     return _call(collect, method="GET")
 
 
+def load_config() -> config.TwilioConfig:
+    """Twilio's settings in effect (the auth token fetched from its secret once)."""
+    return config.TwilioConfig(account_sid=settings.TWILIO_ACCOUNT_SID.get(),
+                               auth_token=config.secret(settings.TWILIO_AUTH_TOKEN_SECRET_ID),
+                               api_base=settings.TWILIO_API_BASE.get().rstrip("/") or None,
+                               timeout=config.timeout())
+
+
 def _call(operation: Callable[[Any], T], *, method: str = "POST") -> T:
     """Run an SDK operation, turning every SDK or transport failure into a ProviderError."""
     from requests import RequestException
     from twilio.base.exceptions import TwilioException
 
-    client = _client(config.twilio())
+    client = _client(load_config())
     error: ProviderError
     try:
         return operation(client)

@@ -11,6 +11,8 @@ import base64
 import json
 import os
 
+from shared.core import settings
+
 PREFIX = "kms1:"
 
 
@@ -23,7 +25,7 @@ def _kms():
 def encrypt(plaintext: str, context: dict[str, str]) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    key = _kms().generate_data_key(KeyId=os.environ["KMS_KEY_ID"], KeySpec="AES_256", EncryptionContext=context)
+    key = _kms().generate_data_key(KeyId=settings.KMS_KEY_ID.get(), KeySpec="AES_256", EncryptionContext=context)
     nonce = os.urandom(12)
     sealed = AESGCM(key["Plaintext"]).encrypt(nonce, plaintext.encode(), None)
     blob = {"k": _b64(key["CiphertextBlob"]), "n": _b64(nonce), "c": _b64(sealed)}

@@ -1,8 +1,8 @@
 """Access tokens: EdDSA (Ed25519) JWTs with a `kid`.
 
-Only the auth functions can read the signing key (a Secrets Manager secret, JSON
-`{"kid", "private_key"}`); the authorizer verifies with the public keys (an SSM parameter, JSON
-`{kid: public_pem}`, several during a rotation). The algorithm is pinned, so `none` and an HS256
+Verification, here: the authorizer verifies with the public keys (an SSM parameter, JSON
+`{kid: public_pem}`, several during a rotation). Issuing is `shared.security.signing`, apart, so that
+only the functions that issue tokens can read the signing key. The algorithm is pinned, so `none` and an HS256
 token "signed" with the public key are refused; exp, iat, iss, aud, sub and typ are required.
 
 The public keys are also answered as a JWK set (`jwks`), so other services verify our tokens. Key
@@ -12,11 +12,9 @@ before it signs: every copy of the key set, ours and a JWKS consumer's, knows it
 
 from __future__ import annotations
 
-import os
-
 from shared import clock
-from shared.ids import new_id
-from shared.security.secrets import parameter_json, secret_json
+from shared.core import settings
+from shared.security.secrets import parameter_json
 
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_TTL_SECONDS = 15 * 60
@@ -43,20 +41,6 @@ class AccessClaims:
         self.permissions, self.session_id, self.expires_at = permissions, session_id, expires_at
 
 
-def issue_access_token(user_id: str, role: str, client_id: str | None, permissions, session_id: str) -> str:
-    import jwt  # PyJWT and cryptography load on first use, only in the functions that sign or verify
-
-    key = secret_json(os.environ["JWT_SIGNING_KEY_SECRET"])
-    now = clock.now_s()
-    claims = {
-        "iss": os.environ["JWT_ISSUER"], "aud": os.environ["JWT_AUDIENCE"], "sub": user_id,
-        "iat": now, "nbf": now, "exp": now + ACCESS_TOKEN_TTL_SECONDS, "jti": new_id(),
-        "typ": "access", "role": role, "cid": client_id, "perms": sorted(permissions or ()),
-        "sid": session_id,
-    }
-    return jwt.encode(claims, key["private_key"], algorithm=ALGORITHM, headers={"kid": key["kid"]})
-
-
 def verify_access_token(token: str) -> AccessClaims:
     """Verify signature, algorithm, kid, lifetime, issuer, audience and token type."""
     import jwt
@@ -68,7 +52,7 @@ def verify_access_token(token: str) -> AccessClaims:
     kid = header.get("kid")
     if header.get("alg") != ALGORITHM or not isinstance(kid, str):
         raise InvalidToken("unexpected alg or no kid")
-    name = os.environ["JWT_PUBLIC_KEYS_PARAMETER"]
+    name = settings.JWT_PUBLIC_KEYS_PARAMETER.get()
     public_keys = parameter_json(name)
     if kid not in public_keys:  # perhaps published since our copy was read: ask a fresher one
         public_keys = parameter_json(name, max_age=KEY_SET_FRESH_SECONDS)
@@ -76,8 +60,8 @@ def verify_access_token(token: str) -> AccessClaims:
         raise InvalidToken("unknown kid")
     try:
         claims = jwt.decode(
-            token, public_keys[kid], algorithms=[ALGORITHM], audience=os.environ["JWT_AUDIENCE"],
-            issuer=os.environ["JWT_ISSUER"], leeway=LEEWAY_SECONDS,
+            token, public_keys[kid], algorithms=[ALGORITHM], audience=settings.JWT_AUDIENCE.get(),
+            issuer=settings.JWT_ISSUER.get(), leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud", "sub", "sid"], "verify_exp": False,
                      "verify_iat": False, "verify_nbf": False},
         )
@@ -97,7 +81,7 @@ def jwks() -> dict:
     from jwt.algorithms import OKPAlgorithm
 
     okp = OKPAlgorithm()
-    public_keys = parameter_json(os.environ["JWT_PUBLIC_KEYS_PARAMETER"], max_age=KEY_SET_FRESH_SECONDS)
+    public_keys = parameter_json(settings.JWT_PUBLIC_KEYS_PARAMETER.get(), max_age=KEY_SET_FRESH_SECONDS)
     keys = []
     for kid, pem in sorted(public_keys.items()):  # kids are ULIDs: oldest first
         jwk = okp.to_jwk(okp.prepare_key(pem), as_dict=True)

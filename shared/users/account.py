@@ -4,10 +4,10 @@ use, and sent by email through SendGrid; answers never say whether an email has 
 
 from __future__ import annotations
 
-import os
 import secrets as _secrets
 
 from shared import clock
+from shared.core import settings
 from shared.core.log import logger
 from shared.db.writes import applied
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -41,13 +41,13 @@ def _send(to: str, subject: str, text: str) -> None:
     from shared.providers.sendgrid_email import send_email
 
     try:
-        send_email(to, os.environ["EMAIL_FROM"], subject, text=text)
+        send_email(to, settings.EMAIL_FROM.get(), subject, text=text)
     except ProviderError as err:  # the answer must not depend on delivery; the failure is logged
         logger.warning("account email not sent", extra={"code": err.code, "transient": err.transient})
 
 
 def _link(path: str, token: str) -> str:
-    return f"{os.environ['APP_BASE_URL']}{path}?token={token}"
+    return f"{settings.APP_BASE_URL.get()}{path}?token={token}"
 
 
 def new_verification(user: store.User) -> str:
@@ -99,7 +99,7 @@ def confirm_password_reset(token: str, new_password: str) -> dict:
             condition=store.User.password_reset_token == hashed)):
         raise ValidationFailed(_BAD_TOKEN, field="/body/token")
     store.clear_failed_logins(user)
-    from shared.auth.service import revoke_all_sessions
+    from shared.auth.sessions import revoke_all_sessions
 
     revoke_all_sessions(user.client_id, user.id, "password reset")
     return {"status": "password changed"}

@@ -496,12 +496,11 @@ def test_export_streams_the_tenants_data_as_json_lines(api, tenant):
 
 
 def test_multipart_upload_holds_one_part_at_most(local):
-    import os
 
     from shared.clients.export_worker import PART_SIZE, MultipartUpload
     from shared.core import aws
 
-    s3, bucket, key = aws.client("s3"), os.environ["EXPORT_BUCKET"], f"tests/{new_id()}.jsonl"
+    s3, bucket, key = aws.client("s3"), local.aws.names["ExportBucket"], f"tests/{new_id()}.jsonl"
     upload = MultipartUpload.begin(s3, bucket, key)
     line = (json.dumps({"pad": "x" * 1000}) + "\n").encode()
     count = (2 * PART_SIZE + PART_SIZE // 5) // len(line)

@@ -35,12 +35,13 @@ def fakes():
 @pytest.fixture(autouse=True)
 def provider_env(fakes, monkeypatch):
     fakes.clear()
-    for name, value in fakes.env().items():
+    for name, value in fakes.settings().items():
         monkeypatch.setenv(name, value)
+    for name, value in fakes.secrets().items():  # as the local runtime would put them into the secrets
+        config.inject_secret(name.removesuffix("_SECRET_ID"), value)
     monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "5")
-    config.reset()
     yield
-    config.reset()
+    config.clear_injected()
 
 
 def secrets_of(fakes: ProviderFakes) -> list[str]:
@@ -175,7 +176,6 @@ def test_send_then_500_is_ambiguous_and_settled_by_listing(fakes):
 
 def test_timeout_is_ambiguous_and_the_fake_still_acts(fakes, monkeypatch):
     monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "0.3")
-    config.reset()
     fakes.inject_fault("twilio", "hang", delay=0.8)
 
     with pytest.raises(ProviderError) as caught:
@@ -189,7 +189,6 @@ def test_timeout_is_ambiguous_and_the_fake_still_acts(fakes, monkeypatch):
 def test_unreachable_provider_is_transient_but_not_ambiguous(monkeypatch):
     with socket_closed_port() as port:
         monkeypatch.setenv("TWILIO_API_BASE", f"http://127.0.0.1:{port}")
-        config.reset()
         with pytest.raises(ProviderError) as caught:
             twilio_sms.send_sms(RECIPIENT, SENDER, "hi")
 
@@ -198,8 +197,7 @@ def test_unreachable_provider_is_transient_but_not_ambiguous(monkeypatch):
 
 
 def test_wrong_auth_token_is_permanent_and_secret_free(fakes, monkeypatch):
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token-0123456789")
-    config.reset()
+    config.inject_secret("TWILIO_AUTH_TOKEN", "not-the-token-0123456789")
 
     with pytest.raises(ProviderError) as caught:
         twilio_sms.send_sms(RECIPIENT, SENDER, "hi")
@@ -295,7 +293,7 @@ def test_status_callback_is_signed_like_twilio(fakes, receiver):
 def test_delivered_message_shows_date_sent_and_matches_datesent_filter(fakes, receiver):
     url = f"http://127.0.0.1:{receiver.server_address[1]}/cb"
     sid = twilio_sms.send_sms(RECIPIENT, SENDER, "hi", status_callback=url).provider_id
-    client = twilio_sms._client(config.twilio())
+    client = twilio_sms._client(twilio_sms.load_config())
     after = clock.now() - timedelta(minutes=1)
 
     assert client.messages.list(to=RECIPIENT, date_sent_after=after) == []  # still queued: no date_sent
@@ -351,8 +349,7 @@ def test_email_without_subject_is_a_permanent_400_naming_the_field(fakes):
 
 
 def test_email_wrong_key_is_permanent_and_secret_free(fakes, monkeypatch):
-    monkeypatch.setenv("SENDGRID_API_KEY", "SG.wrong-key-0123456789")
-    config.reset()
+    config.inject_secret("SENDGRID_API_KEY", "SG.wrong-key-0123456789")
 
     with pytest.raises(ProviderError) as caught:
         sendgrid_email.send_email("guest@example.test", "hello@venue.example", "s", text="x")
@@ -376,7 +373,6 @@ def test_email_faults_are_transient(fakes, mode, ambiguous):
 
 def test_email_timeout_is_ambiguous(fakes, monkeypatch):
     monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "0.3")
-    config.reset()
     fakes.inject_fault("sendgrid", "hang", delay=0.8)
 
     with pytest.raises(ProviderError) as caught:
@@ -426,8 +422,7 @@ def test_nmi_void(fakes):
 
 
 def test_nmi_wrong_security_key_is_permanent_and_secret_free(fakes, monkeypatch):
-    monkeypatch.setenv("NMI_SECURITY_KEY", "wrong-security-key-0123")
-    config.reset()
+    config.inject_secret("NMI_SECURITY_KEY", "wrong-security-key-0123")
 
     with pytest.raises(ProviderError) as caught:
         nmi.charge("tok_visa", Decimal("5.00"), "order-4")
@@ -478,7 +473,7 @@ def test_no_secret_in_errors_or_raw(fakes, monkeypatch):
 
 
 def test_error_message_is_redacted_even_if_a_provider_echoes_a_secret(fakes):
-    config.twilio()  # registers the token as a known secret
+    twilio_sms.load_config()  # registers the token as a known secret
     error = ProviderError("twilio", f"echo {fakes.credentials.twilio_auth_token}")
     assert_no_secret(fakes, error)
 
@@ -540,11 +535,10 @@ def test_listing_error_is_transient_but_not_ambiguous(fakes):
 
 def test_secret_from_secrets_manager_or_injection(fakes, monkeypatch):
     token = fakes.credentials.twilio_auth_token
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    config.clear_injected()
     monkeypatch.setenv("TWILIO_AUTH_TOKEN_SECRET_ID", "echelonx/twilio-auth-token")
     fetched: list[str] = []
     monkeypatch.setattr(config, "_fetch_secret", lambda secret_id: fetched.append(secret_id) or token)
-    config.reset()
 
     twilio_sms.send_sms(RECIPIENT, SENDER, "via secret")
     twilio_sms.send_sms(RECIPIENT, SENDER, "cached")
@@ -556,12 +550,11 @@ def test_secret_from_secrets_manager_or_injection(fakes, monkeypatch):
         assert twilio_sms.send_sms(RECIPIENT, SENDER, "injected").status == "queued"
     finally:
         config.clear_injected()
-    assert repr(config.twilio()).count(token) == 0  # the dataclass repr leaves the token out
+    assert repr(twilio_sms.load_config()).count(token) == 0  # the dataclass repr leaves the token out
 
 
 def test_missing_setting_names_the_variable_only(monkeypatch):
-    monkeypatch.delenv("SENDGRID_API_KEY")
-    monkeypatch.delenv("SENDGRID_API_KEY_SECRET_ID", raising=False)
-    config.reset()
-    with pytest.raises(config.MissingSetting, match="SENDGRID_API_KEY"):
+    config.clear_injected()
+    monkeypatch.setenv("SENDGRID_API_KEY_SECRET_ID", "")  # empty is absent, here and in a stack's settings
+    with pytest.raises(config.MissingSetting, match="SENDGRID_API_KEY_SECRET_ID"):
         sendgrid_email.send_email("g@example.test", "h@example.test", "s", text="x")

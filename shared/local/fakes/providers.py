@@ -1,7 +1,8 @@
 """`ProviderFakes`: one loopback HTTP server standing in for Twilio, SendGrid and NMI.
 
-The real SDKs talk to it over HTTP (point TWILIO_API_BASE, SENDGRID_API_BASE and NMI_API_BASE at
-`start()`'s URL, or use `env()`), so the production adapters run unchanged. Local runtime only.
+The real SDKs talk to it over HTTP (TWILIO_API_BASE, SENDGRID_API_BASE and NMI_API_BASE point at
+`start()`'s URL: `settings()`; the keys are `secrets()`), so the production adapters run unchanged.
+Local runtime only.
 """
 
 from __future__ import annotations
@@ -88,18 +89,18 @@ class ProviderFakes:
         assert isinstance(host, str)  # an AF_INET server's address is its socket's getsockname(): never bytes
         return f"http://{host}:{port}"
 
-    def env(self) -> dict[str, str]:
-        """The environment variables that point `shared.providers` at these fakes."""
-        base, creds = self.base_url, self.credentials
-        return {
-            "TWILIO_ACCOUNT_SID": creds.twilio_account_sid,
-            "TWILIO_AUTH_TOKEN": creds.twilio_auth_token,
-            "TWILIO_API_BASE": base,
-            "SENDGRID_API_KEY": creds.sendgrid_api_key,
-            "SENDGRID_API_BASE": base,
-            "NMI_SECURITY_KEY": creds.nmi_security_key,
-            "NMI_API_BASE": base,
-        }
+    def settings(self) -> dict[str, str]:
+        """The settings (shared.core.settings) that point `shared.providers` at these fakes, secrets aside."""
+        base = self.base_url
+        return {"TWILIO_ACCOUNT_SID": self.credentials.twilio_account_sid, "TWILIO_API_BASE": base,
+                "SENDGRID_API_BASE": base, "NMI_API_BASE": base}
+
+    def secrets(self) -> dict[str, str]:
+        """The fakes' keys by the setting that names their secret (`SENDGRID_API_KEY_SECRET_ID`: the key)."""
+        creds = self.credentials
+        return {"TWILIO_AUTH_TOKEN_SECRET_ID": creds.twilio_auth_token,
+                "SENDGRID_API_KEY_SECRET_ID": creds.sendgrid_api_key,
+                "NMI_SECURITY_KEY_SECRET_ID": creds.nmi_security_key}
 
     def outbox(self, provider: str | None = None) -> list[dict[str, Any]]:
         """Accepted messages, calls and charges, oldest first; `provider` is twilio, sendgrid or nmi."""
