@@ -17,7 +17,7 @@ _clients: dict[tuple[str, str | None], Any] = {}
 
 def client(service: str) -> Any:
     """The boto3 client for `service` (kms, s3, sqs, secretsmanager, ...)."""
-    key = (service, os.environ.get("AWS_ENDPOINT_URL"))
+    key = (service, os.environ.get("AWS_ENDPOINT_URL"))  # the SDK's own variable, not one of our settings
     found = _clients.get(key)
     if found is not None:
         return found

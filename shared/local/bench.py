@@ -103,7 +103,7 @@ class Sample:
 
 
 def child_env() -> dict[str, str]:
-    """This process's environment (the runtime's endpoints and names, once started) with a
+    """This process's environment (the runtime's endpoint and Globals' variables, once started) with a
     Lambda-like region and Powertools set-up, and our code importable."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PYTHON")}  # e.g. PYTHONDONTWRITEBYTECODE would recompile every run
@@ -151,13 +151,13 @@ def _marks(stdout: str, mark: str) -> list[str]:
 
 
 def measure(jobs: dict[str, tuple], runs: int, env: dict, warm_up: bool = True) -> dict[str, Sample]:
-    """jobs: label -> (statement, args or args(round_no), kind). Rounds interleave the rows so that
-    drift on the machine lands on every row alike; an untimed first round writes .pyc files and
-    fills caches."""
-    samples = {label: Sample(label, kind) for label, (_, _, kind) in jobs.items()}
+    """jobs: label -> (statement, args or args(round_no), kind[, the job's own variables over `env`]).
+    Rounds interleave the rows so that drift on the machine lands on every row alike; an untimed first
+    round writes .pyc files and fills caches."""
+    samples = {label: Sample(label, job[2]) for label, job in jobs.items()}
     for round_no in range(runs + (1 if warm_up else 0)):
-        for label, (stmt, args, _) in jobs.items():
-            child = run_child(stmt, env, args(round_no) if callable(args) else args)
+        for label, (stmt, args, _, *own) in jobs.items():
+            child = run_child(stmt, {**env, **own[0]} if own else env, args(round_no) if callable(args) else args)
             _record(samples[label], child, timed=round_no > 0 or not warm_up)
     return samples
 
@@ -213,6 +213,7 @@ class Values:
     client_id: str
     access_token: str
     contexts: dict[str, dict] = field(default_factory=dict)  # role -> authorizer context
+    variables: dict[str, dict] = field(default_factory=dict)  # logical id -> the function's environment
 
     def fill(self, text: str) -> dict:
         from shared.local.sample_events import replay
@@ -245,7 +246,8 @@ def prepare(runtime, fns: list[FunctionModule]) -> Values:
     """Log in through the gateway as each seeded role; the authorizer turns each token into the
     context API Gateway would hand the handler."""
     admin = _login(runtime, "admin")
-    values = Values(admin["user"]["id"], admin["user"]["client_id"] or "", admin["access_token"])
+    values = Values(admin["user"]["id"], admin["user"]["client_id"] or "", admin["access_token"],
+                    variables={i: fn.variables or {} for i, fn in runtime.functions.items()})
     auth = next((fn for fn in fns if fn.spec.kind == "authorizer"), None)
     roles = [role for role in ROLE_RANK if role in runtime.logins]  # one login per role, none with 2FA
     if auth is None:
@@ -295,8 +297,8 @@ _FIRST_REQUEST = (
 
 def first_requests(fns: list[FunctionModule], values: Values, runs: int) -> tuple[dict[str, Sample], list[str]]:
     """Rows for the floor, the baseline and each requestable function with a sample event, and the
-    names of those without one. Each run gets its own filled event; the children talk to the
-    runtime through os.environ."""
+    names of those without one. Each run gets its own filled event; a child gets the function's own
+    environment, as template.yaml gives it, over this process's."""
     missing = []
     with tempfile.TemporaryDirectory() as tmp:
         jobs = _reference_jobs()
@@ -306,7 +308,8 @@ def first_requests(fns: list[FunctionModule], values: Values, runs: int) -> tupl
                 missing.append(fn.spec.name)
                 continue
             jobs[fn.spec.name] = (_FIRST_REQUEST.format(module=fn.module, mark=_STATUS_MARK),
-                                  lambda round_no, paths=paths: (paths[round_no],), fn.spec.kind)
+                                  lambda round_no, paths=paths: (paths[round_no],), fn.spec.kind,
+                                  values.variables.get(fn.logical_id, {}))
         return measure(jobs, runs, child_env()), missing
 
 

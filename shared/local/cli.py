@@ -1,4 +1,4 @@
-"""The `echelonx` command: dev, seed, openapi, template, bench, keys, layer, recount, parked."""
+"""The `echelonx` command: dev, seed, openapi, template, settings, bench, keys, layer, recount, parked."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     op.add_argument("-o", "--output", type=Path)
     tp = sub.add_parser("template", help="write the function entries of template.yaml from the decorators")
     tp.add_argument("--check", action="store_true", help="exit 1 if template.yaml has drifted")
+    st = sub.add_parser("settings", help="write the README's configuration reference (each setting, who reads "
+                        "it, where its value comes from)")
+    st.add_argument("--check", action="store_true", help="exit 1 if the README's reference has drifted")
     bench = sub.add_parser("bench", help="print the performance table")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     sub.add_parser("events", help="write the sample events in events/ (one per function)")
@@ -273,6 +276,19 @@ def _template(args) -> int:
             return 1
         return 0
     template.write()
+    return 0
+
+
+def _settings(args) -> int:
+    from shared.local import configuration
+
+    if args.check:
+        current, fresh = configuration.generate()
+        if current != fresh:
+            print("README.md's configuration reference has drifted: run `echelonx settings`", file=sys.stderr)
+            return 1
+        return 0
+    configuration.write()
     return 0
 
 

@@ -10,6 +10,7 @@ each function's own `Environment.Variables` (written by `echelonx template`).
 from __future__ import annotations
 
 import ast
+import importlib.util
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -60,7 +61,7 @@ def named_by(module: str, root: Path = ROOT, packages: tuple[str, ...] = ("share
     name none)."""
     if module == SETTINGS_MODULE or SETTINGS_MODULE not in _graph(root, packages).find_modules_directly_imported_by(module):
         return set()
-    return _names_in(_source(root, module))
+    return _names_in(_source(module))
 
 
 @cache
@@ -74,9 +75,13 @@ def _names_in(path: Path) -> set[str]:
     return found
 
 
-def _source(root: Path, module: str) -> Path:
-    base = root.joinpath(*module.split("."))
-    return base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+def _source(module: str) -> Path:
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(module)  # runs its packages' __init__s, never the module itself
+    if spec is None or spec.origin is None:
+        raise LookupError(f"no source for {module}")
+    return Path(spec.origin)
 
 
 def reads(module: str, root: Path = ROOT, packages: tuple[str, ...] = ("shared", "functions")) -> set[str]:
