@@ -252,9 +252,11 @@ def forget_cached_clients() -> None:
     from shared.core import aws
     from shared.db import tx
     from shared.db.table import Item
+    from shared.providers import config
     from shared.security import secrets
 
     parameters.clear_caches()
+    config.reset()  # provider secrets fetched from that embedded AWS
     parameters.base.DEFAULT_PROVIDERS.clear()
     secrets.forget()
     stack = [Item]
