@@ -99,6 +99,11 @@ def universal(read: dict[str, set[str]]) -> set[str]:
     return set.intersection(*read.values()) if read else set()
 
 
+def target(setting: Setting) -> str:
+    """The template parameter or resource a setting's value comes from (`!Ref SendGridApiKey`: SendGridApiKey)."""
+    return setting.value.split()[-1].split(".")[0]
+
+
 def library_settings() -> list[Setting]:
     return [s for s in settings.declared().values() if s.library]
 
@@ -138,9 +143,8 @@ def _origin(s: Setting, template: dict) -> str:
     """`!Ref X`, and what X is: a parameter (with its default) or a resource (its type)."""
     if s.library:
         return f"`{s.value}`"
-    target = s.value.split()[-1].split(".")[0]
-    parameter = (template.get("Parameters") or {}).get(target)
-    resource = template["Resources"].get(target)
+    parameter = (template.get("Parameters") or {}).get(target(s))
+    resource = template["Resources"].get(target(s))
     if parameter is not None:
         what = "parameter" + (", NoEcho" if parameter.get("NoEcho") else "")
         what += f", default `{parameter['Default']}`" if "Default" in parameter else ""

@@ -115,17 +115,18 @@ class Runtime:
         """Start the provider fakes; put their keys into the template's secrets and return their settings
         as parameter overrides (as `sam deploy --parameter-overrides` would pass them). A setting whose
         parameter or secret the template lacks is read by no function, and is left out."""
+        from shared.local.configuration import target
         from shared.local.fakes import ProviderFakes
 
         self.provider_fakes = ProviderFakes()
         self.fakes_url = self.provider_fakes.start()
         declared, params = settings.declared(), template.get("Parameters") or {}
         for name, value in self.provider_fakes.secrets().items():
-            secret = _target(declared[name])
+            secret = target(declared[name])
             if secret in self.aws.names:
                 self.aws.client("secretsmanager").put_secret_value(SecretId=self.aws.names[secret], SecretString=value)
-        return {_target(declared[name]): value for name, value in self.provider_fakes.settings().items()
-                if _target(declared[name]) in params}
+        return {target(declared[name]): value for name, value in self.provider_fakes.settings().items()
+                if target(declared[name]) in params}
 
     def _read_settings_of(self, functions: dict) -> None:
         """From now on a setting read inside a function sees its variables only. Outside any function (the
@@ -171,9 +172,9 @@ class Runtime:
         self._env_changes = {}
 
     def _stop_reading_settings(self) -> None:
+        """This stack's settings leave the outside view; with no runtime left, reads see os.environ alone."""
         mine = getattr(self, "stack_settings", None)
-        if mine is not None and any(m is mine for m in _outside):
-            _outside[:] = [m for m in _outside if m is not mine]
+        _outside[:] = [m for m in _outside if m is not mine]
         if not _outside:
             settings.use(None)
 
@@ -193,8 +194,3 @@ def _in_effect() -> Mapping[str, str]:
     if fn is not None and fn.variables is not None:
         return fn.variables
     return ChainMap(os.environ, *_outside)
-
-
-def _target(setting: settings.Setting) -> str:
-    """The parameter or resource a setting's template value refers to (`!Ref SendGridApiKey`)."""
-    return setting.value.split()[-1].split(".")[0]
