@@ -4,11 +4,11 @@ old tokens keep verifying, new ones carry the new kid, the set lists both until 
 from __future__ import annotations
 
 import json
-import os
 
 import jwt
 
 from shared import clock
+from shared.core import settings
 from shared.local import keys
 from shared.local.cli import main, state_file
 from shared.security import secrets
@@ -20,8 +20,8 @@ def _verified(local, token: str) -> dict:
     """The token's claims, checked with the published JWK set only (PyJWT fetches it over HTTP)."""
     key = jwt.PyJWKClient(local.url + JWKS, cache_jwk_set=False).get_signing_key_from_jwt(token)
     # PyJWT reads the system clock; tokens here are stamped by the shared clock, which tests move ahead.
-    return jwt.decode(token, key, algorithms=["EdDSA"], audience=os.environ["JWT_AUDIENCE"],
-                      issuer=os.environ["JWT_ISSUER"], options={"verify_iat": False, "verify_nbf": False})
+    return jwt.decode(token, key, algorithms=["EdDSA"], audience=settings.JWT_AUDIENCE.get(),
+                      issuer=settings.JWT_ISSUER.get(), options={"verify_iat": False, "verify_nbf": False})
 
 
 def _kid(token: str) -> str:
