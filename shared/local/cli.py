@@ -269,26 +269,26 @@ def _openapi(args) -> int:
 def _template(args) -> int:
     from shared.local import template
 
-    current, fresh = template.generate()
-    if args.check:
-        if current != fresh:
-            print("template.yaml has drifted from the handlers' decorators: run `echelonx template`", file=sys.stderr)
-            return 1
-        return 0
-    template.write()
-    return 0
+    return _generated(template, args.check, "template.yaml has drifted from the handlers' decorators: "
+                      "run `echelonx template`")
 
 
 def _settings(args) -> int:
     from shared.local import configuration
 
-    if args.check:
-        current, fresh = configuration.generate()
-        if current != fresh:
-            print("README.md's configuration reference has drifted: run `echelonx settings`", file=sys.stderr)
-            return 1
+    return _generated(configuration, args.check, "README.md's configuration reference has drifted: "
+                      "run `echelonx settings`")
+
+
+def _generated(writer, check: bool, drifted: str) -> int:
+    """Rewrite a generated part (`writer.write()`), or with `check` only say whether it has drifted."""
+    if not check:
+        writer.write()
         return 0
-    configuration.write()
+    current, fresh = writer.generate()
+    if current != fresh:
+        print(drifted, file=sys.stderr)
+        return 1
     return 0
 
 
