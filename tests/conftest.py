@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -120,7 +123,35 @@ def remember(response, body):
     _seen["responses"].append(text + json.dumps(dict(response.headers)))
 
 
+# --- Least privilege: every process records which grants its roles' calls used; the run prints the rest ---
+
+IAM_USAGE = Path(__file__).resolve().parents[1] / ".build" / "iam-usage"
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session):
+    if not _is_worker(session.config):  # the controller, before any worker starts: this run's report only
+        shutil.rmtree(IAM_USAGE, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    from shared.local.iam import usage
+
+    snapshots = usage.read(IAM_USAGE) if IAM_USAGE.exists() else []
+    if snapshots and not _is_worker(config):
+        terminalreporter.write_sep("-", "IAM grants no call used")
+        terminalreporter.write_line(usage.render(snapshots))
+
+
 def pytest_sessionfinish(session, exitstatus):
+    enforced = sys.modules.get("shared.local.iam")  # loaded only when a runtime ran in this process
+    if enforced is not None:
+        from shared.local.iam import usage
+
+        usage.write(IAM_USAGE / f"{os.getpid()}.json", enforced.every_role)
     if "stored" not in _seen:
         return
     secrets = set(_seen["secrets"]) | _seen["stored"]

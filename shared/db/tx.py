@@ -72,6 +72,8 @@ class Tx:
                 if failure is not None:
                     raise failure from None
                 reasons = _reasons(err)
+                if not reasons and not writes.busy(err):
+                    raise  # refused as a whole for a reason of ours (AccessDenied, a bad request): a 500
                 if not writes.RETRIED_REASONS & set(reasons) or attempt == writes.TX_ATTEMPTS - 1:
                     raise writes.unavailable(err, reasons) from err
                 writes.backoff(attempt)

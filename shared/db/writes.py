@@ -50,13 +50,16 @@ def busy(err: PynamoDBException) -> bool:
 def applied(write: Callable[[], Any]) -> bool:
     """Run one conditional write: True when it was written, False when its condition did not hold.
 
-    Any other failure (throttling after the SDK's retries, a service error) raises Unavailable."""
+    DynamoDB busy or failing (throttling after the SDK's retries, a service error) raises Unavailable;
+    a refusal for a reason of ours (AccessDenied, a malformed request) is re-raised: a defect, a 500."""
     try:
         write()
     except PynamoDBException as err:
         if err.cause_response_code == CONDITION_FAILED:
             return False
-        raise unavailable(err) from err
+        if busy(err):
+            raise unavailable(err) from err
+        raise
     return True
 
 

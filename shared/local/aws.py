@@ -191,7 +191,9 @@ class EmbeddedAws:
         self.names[logical_id] = arn
 
     def _create_ssm(self, logical_id: str, props: dict) -> None:
-        name = "/" + self.physical(logical_id)
+        # CloudFormation names an unnamed parameter without a leading slash (`<stack>-<LogicalId>-<suffix>`),
+        # which is what `parameter/${Param}` in a policy's ARN expects.
+        name = props.get("Name") or self.physical(logical_id)
         self.client("ssm").put_parameter(Name=name, Type=props.get("Type", "String"), Value=str(props["Value"]))
         self.names[logical_id] = name
 
@@ -201,7 +203,7 @@ class EmbeddedAws:
         self.names[logical_id] = name
 
     def _create_iam(self, logical_id: str, props: dict) -> None:
-        # IAM is not enforced locally; roles exist so that !GetAtt Role.Arn resolves.
+        # Nothing to create: shared.local.iam reads the role's policies from the template.
         self.attrs[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{self.physical(logical_id)}"
 
     def function_arn(self, logical_id: str) -> str:

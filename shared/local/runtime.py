@@ -21,6 +21,7 @@ from shared.local import keys, persistence
 from shared.local.aws import EmbeddedAws, listen
 from shared.local.functions import ROOT
 from shared.local.gateway import Gateway
+from shared.local.iam import Enforcement
 from shared.local.lambda_runtime import (
     functions_from_template,
     global_environment,
@@ -98,6 +99,9 @@ class Runtime:
         functions = functions_from_template(template, self.aws, lambda code_uri: code_uri.strip("/").replace("/", "."))
         resolve_environments(functions, self.aws, parameters)
         self._read_settings_of(functions)
+        # Every AWS call a function makes from here on is checked against its role, as on AWS.
+        self.iam: Enforcement | None = Enforcement(self.aws, functions, _shown(self.template_path)).apply(
+            template, parameter_defaults(template))
         self.gateway = Gateway(template, functions, self.aws)
         from shared.local import control
 
@@ -148,6 +152,10 @@ class Runtime:
         poller: Pollers | None = getattr(self, "poller", None)
         if poller:
             poller.stop()  # kept: its errors stay readable after the stop
+        enforcement: Enforcement | None = getattr(self, "iam", None)
+        if enforcement:
+            enforcement.stop()
+            self.iam = None
         if self.data_file and getattr(self, "_started", False):  # never a half-started table over the file
             persistence.save(self.data_file, self.aws)
         self._started = False
@@ -194,3 +202,9 @@ def _in_effect() -> Mapping[str, str]:
     if fn is not None and fn.variables is not None:
         return fn.variables
     return ChainMap(os.environ, *_outside)
+
+
+def _shown(path: Path) -> str:
+    """A template's path as a report names it: from the repository's root when it is inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
