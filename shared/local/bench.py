@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.core.rights import ROLE_RANK
+from shared.local import bench_iam
 from shared.local.bench_common import calls_made, counting, install_call_counter, table
 from shared.local.functions import ROOT, FunctionModule, discover
 from shared.local.quiet import quiet
@@ -568,8 +569,11 @@ def _with_runtime(fns: list[FunctionModule], runs: int) -> list[str]:
         try:
             runtime = start_runtime()
             values = prepare(runtime, fns)
-            return (report_first_requests(*first_requests(fns, values, runs), runs)
-                    + report_calls(*dynamodb_calls(fns, values)))
+            problems = (report_first_requests(*first_requests(fns, values, runs), runs)
+                        + report_calls(*dynamodb_calls(fns, values)))
+            _title("3b. Local IAM: what checking a call against its function's role costs (in-process, cached decision)")
+            bench_iam.report(runtime)
+            return problems
         except Exception as exc:  # noqa: BLE001 - a report, not a test
             print(f"\nparts 2 and 3 skipped: {type(exc).__name__}: {exc}")
             return [f"parts 2 and 3 skipped ({type(exc).__name__})"]

@@ -159,3 +159,13 @@ def test_tables_are_aligned():
     assert lines[3].startswith("longer name")
     two = table(["size", "operation", "calls"], [["1,000", "getUsers", "2"], ["20,000", "searchUsers", "12"]], left=2)
     assert two.splitlines()[2].startswith("1,000   getUsers ")  # names left-aligned, figures right
+
+
+def test_the_iam_check_is_measured_per_kind_of_call(local, capsys):
+    from shared.local import bench_iam
+
+    bench_iam.report(local, n=10)
+    out = capsys.readouterr().out
+    rows = [line.split("  ")[0] for line in out.splitlines()[2:6]]
+    assert rows == ["GetItem", "Query on GSI1", "TransactWriteItems, 4 items", "SendMessage"], out
+    assert "a GetItem round trip to the embedded AWS, checked:" in out

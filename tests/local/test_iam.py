@@ -235,6 +235,15 @@ def test_without_send_message_an_export_is_not_queued(api, local, admin, templat
     assert local.aws.attrs[("ExportQueue", "Arn")] in _logged_denial(caplog, "sqs:SendMessage")
 
 
+def test_the_pollers_receive_under_the_consumers_role(local, template_without):
+    template_without("ExportsRole", "sqs:ReceiveMessage")
+    before = len(local.poller.errors)
+    local.poller.settle("sqs")
+    denied = [e for e in local.poller.errors[before:] if "AccessDeniedException" in e]
+    assert denied and "assumed-role/" + local.aws.physical("ExportsRole") + "/" in denied[0]
+    assert f"sqs:ReceiveMessage on resource: {local.aws.attrs[('ExportQueue', 'Arn')]}" in denied[0]
+
+
 # --- least privilege ---------------------------------------------------------------------------------------------
 
 def test_the_report_lists_the_grants_no_call_used():
