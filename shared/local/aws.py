@@ -223,6 +223,9 @@ class EmbeddedAws:
                 return self.attrs[(logical, attr)]
             if fn == "Fn::Sub":
                 return self._sub(arg, parameters)
+            if fn == "Fn::Join":
+                separator, parts = arg
+                return separator.join(str(self.resolve(part, parameters)) for part in parts)
         if isinstance(value, dict):
             return {k: self.resolve(v, parameters) for k, v in value.items()}
         if isinstance(value, list):

@@ -122,9 +122,9 @@ def _generated_role(function_id: str, resource: dict, aws: EmbeddedAws, paramete
     for event in (props.get("Events") or {}).values():
         if event.get("Type") in _EVENT_SOURCE_POLICY:
             managed.append(_EVENT_SOURCE_POLICY[event["Type"]])
-    policies = props.get("Policies") or []
-    if isinstance(policies, (str, dict)):
-        policies = [policies]
+    policies = list(_destination_policies(props))
+    written = props.get("Policies") or []
+    policies += [written] if isinstance(written, (str, dict)) else written
     inline = []
     for n, policy in enumerate(policies):
         if isinstance(policy, str):
@@ -137,6 +137,18 @@ def _generated_role(function_id: str, resource: dict, aws: EmbeddedAws, paramete
     logical = f"{function_id}Role"
     arn = f"arn:aws:iam::{ACCOUNT}:role/{aws.physical(logical)}"
     return _role(logical, arn, inline, managed, aws, parameters, template_name)
+
+
+def _destination_policies(props: dict):
+    """What SAM adds for an event source's on-failure destination given with `Type: S3` (without
+    `Type` it adds nothing, and Lambda cannot write there)."""
+    for event in (props.get("Events") or {}).values():
+        failure = ((event.get("Properties") or {}).get("DestinationConfig") or {}).get("OnFailure") or {}
+        if failure.get("Type") == "S3":
+            bucket = failure["Destination"]
+            yield {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": {"Fn::Join": ["/", [bucket, "*"]]}},
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket}]}
 
 
 def _role(logical_id: str, arn: str, inline: list, managed: list, aws: EmbeddedAws, parameters: dict,
@@ -186,4 +198,6 @@ def expression(value) -> str:
             return f"!Ref {arg}"
         if fn == "Fn::Sub":
             return f'!Sub "{arg}"'
+        if fn == "Fn::Join":
+            return f"!Join {[arg[0], [expression(part) for part in arg[1]]]}"
     return str(value)
