@@ -16,7 +16,7 @@ def _calls(names: dict) -> list[tuple[str, str, str, str, dict]]:
         ("GetItem", "GetUsersFunction", "dynamodb", "GetItem", {"TableName": t, "Key": {}}),
         ("Query on GSI1", "GetUsersFunction", "dynamodb", "Query", {"TableName": t, "IndexName": "GSI1"}),
         ("TransactWriteItems, 4 items", "CreateUserFunction", "dynamodb", "TransactWriteItems",
-         {"TransactItems": [{"Put": {"TableName": t}}] * 3 + [{"ConditionCheck": {"TableName": t}}]}),
+         {"TransactItems": [{"Put": {"TableName": t}}] * 3 + [{"Update": {"TableName": t}}]}),  # as createUser writes
         ("SendMessage", "ExportClientDataFunction", "sqs", "SendMessage",
          {"QueueUrl": names["ExportQueue"], "MessageBody": "{}"}),
     ]
