@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PY313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || ls /root/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -1)
 LAYER := .build/layer
 
-.PHONY: run test test-fast test-313 lint template openapi bench package clean
+.PHONY: run test test-fast test-313 lint template openapi bench faults package clean
 
 # uv (from PyPI, pinned) installs the pinned set in seconds; pip would take over a minute.
 UV_VERSION := 0.13.9
@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not isolated"
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not isolated"
 	$(PY) -m pytest -q -m isolated
 
 # The quick part, also run on the Lambda runtime's Python (3.13) by .ci/run.
@@ -36,7 +36,7 @@ test-313:
 	@if [ -z "$(PY313)" ]; then echo "No Python 3.13 found: skipping the 3.13 run"; exit 0; fi; \
 	$(PY313) -m venv .venv313 && .venv313/bin/python -m pip install -q uv==$(UV_VERSION) && \
 	.venv313/bin/uv pip install -q --python .venv313/bin/python -c constraints.txt -e '.[dev]' && \
-	.venv313/bin/python -m pytest -q -m "not slow and not isolated" -p no:cacheprovider && \
+	.venv313/bin/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow and not isolated" -p no:cacheprovider && \
 	.venv313/bin/python -m pytest -q -m "isolated and not slow" -p no:cacheprovider
 
 lint: $(STAMP)
@@ -53,6 +53,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/echelonx bench
+
+# The send pipeline under faults, 10,000 messages (README: "The fault run"); the suite runs 1,000.
+faults: $(STAMP)
+	$(PY) -m shared.local.fault_run --messages 10000
 
 # The dependency layer for the template's runtime and architecture (python3.13, arm64; Amazon Linux 2023
 # has glibc 2.34, so manylinux_2_28 wheels run there), plus the

@@ -123,40 +123,59 @@ class EntityStore(Generic[E]):
 
     def create(self, item: E, actor: Any = None, operation: str | None = None) -> E:
         """Write a new item with its claims and audit entry, all or nothing."""
+        tx = Tx()
+        self.add_create(tx, item, actor, operation)
+        tx.commit()
+        return item
+
+    def add_create(self, tx: Tx, item: E, actor: Any = None, operation: str | None = None) -> None:
+        """What `create` writes (the item, its claims, its audit entry), added to `tx` (a bulk write
+        commits several in one transaction)."""
         now = clock.now_ms()
         item.created_at = item.created_at or now
         item.updated_at = now
         item.version = 1
-        tx = Tx()
         tx.put(item, condition=self.model.PK.does_not_exist())
         for unique in self.model.unique:
             self._claim(tx, unique, item, None)
         audit.record(tx, actor, self.model.what, item.id,  # type: ignore[attr-defined]
                      operation or f"create{self.model.what.capitalize()}", None,
                      audit.snapshot(item), client_id=item.tenant_id)
-        tx.commit()
-        return item
 
-    def update(self, tenant: str | None, item_id: str, changes: dict[str, Any], *, actor: Any, operation: str,
-               expected_version: int | None = None, check: Callable[[E], None] | None = None,
-               extra: Callable[[Tx, E, dict], None] | None = None) -> E:
-        """Change fields (None removes one); a changed unique value moves its claim in the same
-        transaction. `check(item)` may refuse after the read; `extra` adds to the transaction."""
+    def update(self, tenant: str | None, item_id: str, changes: dict[str, Any] | Callable[[E], dict[str, Any]], *,
+               actor: Any, operation: str, expected_version: int | None = None,
+               check: Callable[[E], None] | None = None, extra: Callable[[Tx, E, dict], None] | None = None,
+               reason: str | None = None, deleted_too: bool = False, conceal: frozenset[str] = frozenset()) -> E:
+        """Change fields (None removes one; a function of the item as read computes them); a changed
+        unique value moves its claim in the same transaction. `check(item)` may refuse after the
+        read; `extra` adds to the transaction; `reason` goes with the audit entry; `deleted_too` and
+        `conceal` as in `shared.mutation.update`."""
         def move_claims(tx: Tx, item: E, changed: dict) -> None:
-            for unique in self.model.unique:
-                if unique.field in changed:
-                    old, new = unique.claim_of(item), unique.claim_of(item, changed[unique.field])
-                    if old != new:
-                        if old is not None:
-                            claims.release(tx, old)
-                        if new is not None:
-                            self._claim(tx, unique, item, changed[unique.field])
+            self._move_claims(tx, item, changed)
             if extra is not None:
                 extra(tx, item, changed)
 
         pk, sk = self.model.key(tenant, item_id)
         return mutate.update(self.model, pk, sk, changes, actor=actor, what=self.model.what, operation=operation,
-                             expected_version=expected_version, check=check, extra=move_claims)
+                             expected_version=expected_version, check=check, extra=move_claims, reason=reason,
+                             deleted_too=deleted_too, conceal=conceal)
+
+    def add_update(self, tx: Tx, item: E, changed: dict[str, Any], *, actor: Any, operation: str) -> None:
+        """What `update` writes for an item already read and its changed fields (conditional on the
+        version read; the item is changed in place), added to `tx`: the bulk path of an import."""
+        mutate.add_write(tx, self.model, item, changed, actor, self.model.what, operation,
+                         lambda claims_tx, read, fields: self._move_claims(claims_tx, read, fields))
+
+    def _move_claims(self, tx: Tx, item: E, changed: dict) -> None:
+        for unique in self.model.unique if not item.deleted_at else ():  # a deleted item holds none
+            if unique.field in changed:
+                value = changed[unique.field]  # None: the value is removed, and its claim released
+                old, new = unique.claim_of(item), unique.claim_of(item, value) if value is not None else None
+                if old != new:
+                    if old is not None:
+                        claims.release(tx, old)
+                    if new is not None:
+                        self._claim(tx, unique, item, changed[unique.field])
 
     def soft_delete(self, tenant: str | None, item_id: str, *, actor: Any, operation: str | None = None,
                     expected_version: int | None = None, check: Callable[[E], None] | None = None,

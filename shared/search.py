@@ -77,14 +77,16 @@ def query_terms(q: str) -> list[str]:
 
 
 def page(partition_of: Callable[[str], str], q: str, *, limit: int, cursor: str | None,
-         load: Callable[[list[str]], list], words_of: Callable[[Any], list[str]]) -> tuple[list, dict | None]:
+         load: Callable[[list[str]], list], words_of: Callable[[Any], list[str]],
+         rank: Callable[[Any, list[str]], Any] | None = None) -> tuple[list, dict | None]:
     """One page of a prefix search, and its cursor (the last token read).
 
     One query reads up to `limit` tokens of the longest word of `q`; `load(ids)` gives the live
     items among those ids (one BatchGetItem); an item is answered when every word of `q` is a
     prefix of one of `words_of(item)`, at its first matching token. A page can be short (items
     changed or deleted since their tokens were written, other words not matching): the cursor goes
-    on after it, so nothing is skipped or repeated."""
+    on after it, so nothing is skipped or repeated. With `rank(item, terms)` (a sort key, smallest
+    first) the page's items are ordered by it: ranked within what one page read, the cursor unchanged."""
     from shared.db import query
     from shared.db.projections import SearchToken
     from shared.errors import ValidationFailed
@@ -103,6 +105,8 @@ def page(partition_of: Callable[[str], str], q: str, *, limit: int, cursor: str 
         item = items.get(item_id)
         if item is not None and _first_match(words_of(item), terms) == word:
             hits.append(item)
+    if rank is not None:
+        hits.sort(key=lambda item: rank(item, terms))
     return hits, last
 
 

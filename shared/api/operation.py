@@ -46,7 +46,7 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
               tenant: str = "query", body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               path: dict[str, Any] | None = None, out: Any = None, status: int = 200, name: str | None = None,
               heavy: bool = False, throttle: tuple[int, float] | None = None,
-              raises: tuple[type[AppError], ...] = ()):
+              raises: tuple[type[AppError], ...] = (), if_match: bool = False):
     """Declare an HTTP operation: `"METHOD /path/{param}"` and the permission it needs.
 
     `own=True`: a caller holding only the own-record form of the permission (`users:read:own`) is let
@@ -59,7 +59,8 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
     Literal); `{id}` and `{*_id}` are ULIDs without saying so. `throttle=(burst, requests per
     second)` is the route's own API Gateway limit (template.yaml), for operations that cost more
     than the stage default allows for (bulk writes, searches, exports). `raises` names the errors
-    its service may raise beyond those its declaration implies (`FunctionSpec.errors`)."""
+    its service may raise beyond those its declaration implies (`FunctionSpec.errors`). `if_match=True`:
+    an action (a POST) that changes the item it names honours If-Match (PATCH, PUT and DELETE always do)."""
     method, route_path = route.split(" ", 1)
     if public == (permission is not None):
         raise ValueError(f"{route}: declare a permission, or public=True")
@@ -74,7 +75,7 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
                             route=route_path, role=_minimum_role(permission, own), permission=permission, own=own,
                             tenant=None if public else tenant, body=body, query=query, path=path_rules, out=out,
                             status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy, throttle=throttle,
-                            raises=raises)
+                            raises=raises, if_match=if_match)
         return http_function(spec, _operate, fn)
 
     return wrap

@@ -19,7 +19,8 @@ class FunctionSpec:
                  tenant: str | None = None, body: Any = None, query: Any = None,
                  path: dict[str, tuple[str, ...] | None] | None = None, out: Any = None, status: int = 200,
                  summary: str = "", heavy: bool = False, throttle: tuple[int, float] | None = None,
-                 raises: tuple[type[AppError], ...] = (), accepts: tuple[str, ...] = (), answers: str | None = None):
+                 raises: tuple[type[AppError], ...] = (), accepts: tuple[str, ...] = (), answers: str | None = None,
+                 if_match: bool = False):
         self.kind = kind  # "api" | "webhook" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
@@ -37,6 +38,7 @@ class FunctionSpec:
         self.raises = raises  # AppError classes only the service knows it raises (see errors())
         self.accepts = accepts  # webhook only: the request media types it takes (its body as sent)
         self.answers = answers  # webhook only: the media type of the answers it writes; None = empty ones
+        self.if_match = if_match  # an action (a POST) that changes the item it names honours If-Match
 
     def __repr__(self) -> str:
         return f"FunctionSpec({self.kind!r}, {self.name!r})"
@@ -58,8 +60,9 @@ class FunctionSpec:
 
     @property
     def takes_if_match(self) -> bool:
-        """A write that honours If-Match: the version read (of the item; for a bulk, each item's default)."""
-        return self.authenticated and self.method in ("PATCH", "PUT", "DELETE")
+        """A write that honours If-Match: the version read (of the item; for a bulk, each item's default).
+        Every PATCH, PUT and DELETE; an action (POST) when it declares so."""
+        return self.authenticated and (self.method in ("PATCH", "PUT", "DELETE") or self.if_match)
 
     def errors(self) -> list[type[AppError]]:
         """The problem classes this operation may answer, derived from what it declares, so no list

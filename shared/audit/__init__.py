@@ -43,6 +43,7 @@ class AuditEntry(Item, discriminator="AUDIT"):
     entity_id = UnicodeAttribute()
     operation = UnicodeAttribute()
     changes = UnicodeAttribute(default="{}")  # JSON: {field: {"before": .., "after": ..}}
+    reason = UnicodeAttribute(null=True)  # why, when the operation asks for one (a tier moved down)
     at = UnicodeAttribute()  # epoch ms, zero-padded so it sorts as text
 
     def keys(self):
@@ -74,11 +75,11 @@ class Sealed:
         return REDACTED
 
 
-def snapshot(item: Item) -> dict[str, Any]:
+def snapshot(item: Item, conceal: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The item as its audit entries see it: what the API shows, plus each secret field it holds
-    (declared by its model's `secret_fields`), sealed."""
+    (declared by its model's `secret_fields`) and each field named in `conceal`, sealed."""
     view = item.public()
-    for name in item.secret_fields:
+    for name in (*item.secret_fields, *sorted(conceal)):
         value = item.attribute_values.get(name)
         if value is not None:
             view[name] = Sealed(value)
@@ -100,14 +101,15 @@ def changed_fields(before: dict | None, after: dict | None) -> dict[str, dict[st
 
 
 def record(tx: Tx, actor, entity_type: str, entity_id: str, operation: str,
-           before: dict | None = None, after: dict | None = None, client_id: str | None = None) -> None:
+           before: dict | None = None, after: dict | None = None, client_id: str | None = None,
+           reason: str | None = None) -> None:
     """Add the audit entry for one mutation to `tx` (so it commits with the mutation or not at all)."""
     tenant = client_id if client_id is not None else getattr(actor, "tenant", None)
     tx.put(AuditEntry(
         id=new_id(), client_id=tenant, actor_id=getattr(actor, "user_id", None),
         actor_role=getattr(actor, "role", None), entity_type=entity_type, entity_id=entity_id,
         operation=operation, at=f"{clock.now_ms():015d}",
-        changes=json.dumps(changed_fields(before, after), default=str, separators=(",", ":")),
+        changes=json.dumps(changed_fields(before, after), default=str, separators=(",", ":")), reason=reason,
     ))
 
 
@@ -115,7 +117,26 @@ def view(entry: AuditEntry) -> dict:
     """An entry as the API shows it (secrets were redacted when it was written)."""
     return {"id": entry.id, "at": int(entry.at), "actor_id": entry.actor_id, "actor_role": entry.actor_role,
             "entity_type": entry.entity_type, "entity_id": entry.entity_id, "operation": entry.operation,
-            "changes": json.loads(entry.changes)}
+            "changes": json.loads(entry.changes), **({"reason": entry.reason} if entry.reason else {})}
+
+
+def item_entries(client_id: str, entity_type: str, entity_id: str) -> Iterator[AuditEntry]:
+    """Every entry about one item, oldest first (GSI1, one partition per item): for privacy requests."""
+    yield from AuditEntry.gsi1.query(tenant_key(client_id, "AUDIT", entity_type, entity_id))
+
+
+def redact(entry: AuditEntry, fields: frozenset[str]) -> bool:
+    """Replace the values `fields` had and took in an entry by REDACTED (an erased member's past
+    values); the entry keeps who did what and when. False if it held none of them."""
+    changes = json.loads(entry.changes)
+    held = {name for name in fields & set(changes)
+            if any(changes[name].get(side) not in (None, REDACTED) for side in ("before", "after"))}
+    if not held:
+        return False
+    for name in held:
+        changes[name] = {side: REDACTED if value is not None else None for side, value in changes[name].items()}
+    entry.update(actions=[AuditEntry.changes.set(json.dumps(changes, default=str, separators=(",", ":")))])
+    return True
 
 
 # --- reading ------------------------------------------------------------------------------------

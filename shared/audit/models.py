@@ -18,6 +18,7 @@ class ActivityEntry(BaseModel):
     entity_id: str
     operation: str
     changes: dict[str, Any]
+    reason: str | None = None  # why, where the operation asks for one
 
 
 ActivityPage = page_of(ActivityEntry, "ActivityPage")

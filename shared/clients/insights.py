@@ -15,6 +15,7 @@ from shared.clients import store
 from shared.clients.projections import (
     ALL_TIME,
     STATS_KEY,
+    USAGE_SHARDS,
     revenue_key,
     usage_key,
 )
@@ -81,10 +82,10 @@ def client_revenue(scope: Scope, client_id: str, months: int) -> dict:
 
 def client_usage(scope: Scope, client_id: str, month: str | None) -> dict:
     """getClientUsage: messages and cost per channel in a month (default: this one) against the
-    client's monthly_spend_limit. Two GetItems: the client and the month's usage counter."""
+    client's monthly_spend_limit. Two calls: the client, and one BatchGetItem of the month's usage shards."""
     client = store.get(client_id)
     month = month or month_of(clock.now_ms())
-    counter = read_counter(usage_key(client_id, month))
+    counter = read_counter(usage_key(client_id, month), shards=USAGE_SHARDS)
     channels: dict[str, dict] = {}
     for key, value in counter.items():
         channel, _, measure = key.partition(":")

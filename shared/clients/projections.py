@@ -4,7 +4,8 @@ Kept by the table's stream consumer (`shared.db.projections`: exact, duplicate- 
 - `P#COUNTER#CLIENTSTATS`: live clients by status, tier and company size (getClientStats).
 - `P#SEARCH#CLIENT#<initial>`: the words of a client's name and email (searchClients).
 - `T#<id>#COUNTER#REVENUE#<yyyy-mm>` and `...#REVENUE#ALL`: completed transactions (getClientRevenue).
-- `T#<id>#COUNTER#USAGE#<yyyy-mm>`: messages and cost per channel (getClientUsage).
+- `T#<id>#COUNTER#USAGE#<yyyy-mm>`: messages and cost per channel (getClientUsage), spread over
+  USAGE_SHARDS shard items: a campaign to every member of a tenant updates it once per message.
 
 Money in counter items is an exact integer of micros (`shared.core.money`); months are UTC calendar
 months (`shared.core.months`).
@@ -29,6 +30,7 @@ ALL_TIME = "ALL"
 # A communication counts towards usage once the provider has taken it (bounces are billed too).
 SENT_STATUSES = frozenset({"sent", "delivered", "read", "clicked", "replied", "bounced"})
 REVENUE_MEASURES = ("gross", "refunds", "chargebacks", "net")
+USAGE_SHARDS = 16  # a send of a million messages: at most ~1/16 of the deltas per counter item
 
 
 def token_partition(initial: str) -> str:
@@ -103,7 +105,7 @@ def client_revenue(txn: dict) -> projections.Contribution:
     return {revenue_key(client_id, month_of(when)): fields, revenue_key(client_id, ALL_TIME): dict(fields)}
 
 
-@projections.counter("COMMUNICATION", "client-usage")
+@projections.counter("COMM", "client-usage", shards=USAGE_SHARDS)  # a communication (shared.communications.store)
 def client_usage(message: dict) -> projections.Contribution:
     """One message and its cost on its channel, in the month it was sent, once the provider took it."""
     client_id, when = message.get("client_id"), message.get("sent_at") or message.get("created_at")

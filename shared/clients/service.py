@@ -47,6 +47,19 @@ def status_of(client_id: str) -> str | None:
         return None
 
 
+def tenant_ids():
+    """Every live tenant's id, a page of the platform directory at a time (for sweeps across tenants)."""
+    from shared.core.cursor import encode_cursor
+
+    cursor = None
+    while True:
+        items, last = store.list_clients(status=None, tier=None, include_deleted=False, limit=200, cursor=cursor)
+        yield from (c.id for c in items)
+        if last is None:
+            return
+        cursor = encode_cursor(last)
+
+
 def record_key(client_id: str) -> tuple[str, str]:
     """The (PK, SK) of the client's item, for the authorizer's one BatchGetItem."""
     return store.Client.key(client_id, client_id)
@@ -175,3 +188,4 @@ def client_activity(scope: Scope, client_id: str, q) -> dict:
         entries, last = audit.tenant_feed(client_id, since_ms=int(client.created_at), limit=q.limit, cursor=q.cursor,
                                           keep=keep)
     return page(entries, last, audit.view)
+

@@ -57,3 +57,12 @@ class Scope:
 
     def holds(self, permission: str) -> bool:
         return rights.holds(self.actor, permission)
+
+    def tenant_required(self) -> str:
+        """The tenant a tenant-scoped operation acts in: its routes declare `tenant="required"`, so a
+        super_admin has named one (else a 400 naming client_id)."""
+        if not self.tenant:
+            from shared.errors import ValidationFailed
+
+            raise ValidationFailed("name the client (client_id) the operation acts in", field="/query/client_id")
+        return self.tenant

@@ -38,9 +38,11 @@ _MANAGER = _USER | frozenset({
 })
 _ADMIN = _MANAGER | frozenset({
     "clients:write",  # profile fields only: the commercial terms need tenants:write
+    "members:downgrade",  # upgradeMemberTier backwards: managers move members up only
     "users:write", "settings:write", "settings:read:system", "analytics:write",
     *(f"{r}:{a}" for r in ("subscriptions", "transactions", "webhooks") for a in ("write", "act")),
     "exports:read", "exports:act",
+    "members:privacy",  # eraseMember, exportMember
 })
 # The platform's own: the directory of tenants and their commercial terms, system settings and health.
 _PLATFORM = frozenset({"tenants:read", "tenants:write", "system:read", "system:write"})

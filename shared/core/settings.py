@@ -88,12 +88,26 @@ JWT_PUBLIC_KEYS_PARAMETER = Setting(
     "!Ref JwtPublicKeys")
 
 # --- Stored secrets and exports -------------------------------------------------------------------
-KMS_KEY_ID = Setting("KMS_KEY_ID", "KMS key that wraps the data keys of sensitive fields (TOTP secrets)",
+KMS_KEY_ID = Setting("KMS_KEY_ID", "KMS key that wraps the data keys of sensitive fields (TOTP secrets, webhook "
+                     "signing secrets, the links of account emails)",
                      "!Ref FieldKey")
+ERASURE_KEY_ID = Setting("ERASURE_KEY_ID", "KMS HMAC key that hashes an erased member's email and phone (the "
+                         "key never leaves KMS, so the hashes cannot be recomputed without it)", "!Ref ErasureKey")
 EXPORT_QUEUE_URL = Setting("EXPORT_QUEUE_URL", "SQS queue of export jobs (exportClientData → runExport)",
                            "!Ref ExportQueue")
 EXPORT_BUCKET = Setting("EXPORT_BUCKET", "S3 bucket the export files are written to and downloaded from",
                         "!Ref ExportBucket")
+
+IMPORT_BUCKET = Setting("IMPORT_BUCKET", "S3 bucket member imports are uploaded to (its notifications start them) "
+                        "and their results written to", "!Ref ImportBucket")
+IMPORT_QUEUE_URL = Setting("IMPORT_QUEUE_URL", "SQS queue of member imports: the bucket's upload events, and the "
+                           "worker's own hand-offs of a long file", "!Ref ImportQueue")
+
+# --- Messaging (shared.messaging) ---------------------------------------------------------------------
+SEND_QUEUE_URL = Setting("SEND_QUEUE_URL", "SQS queue of communications to send (createCommunication → the "
+                         "sender), and of the sender's own retries and settling checks", "!Ref SendQueue")
+SEND_DLQ_URL = Setting("SEND_DLQ_URL", "SQS queue the sender puts a communication's message on once its "
+                       "retries are exhausted (and the send queue's own redrive target)", "!Ref SendDeadLetterQueue")
 
 # --- Account emails ---------------------------------------------------------------------------------
 EMAIL_FROM = Setting("EMAIL_FROM", "Sender of account emails (verification, password reset)", "!Ref EmailFrom")
@@ -117,6 +131,24 @@ NMI_SECURITY_KEY_SECRET_ID = Setting("NMI_SECURITY_KEY_SECRET_ID", "The NMI Dire
                                      "holding it", "!Ref NmiSecurityKey", secret=True)
 NMI_API_BASE = Setting("NMI_API_BASE", "NMI's API base URL (requests go to {base}/api/transact.php)",
                        "!Ref NmiApiBase", default="https://secure.nmi.com")
+
+# --- Outbound webhooks (shared.webhooks) --------------------------------------------------------------
+WEBHOOK_QUEUE_URL = Setting("WEBHOOK_QUEUE_URL", "SQS queue of outbound webhook deliveries (triggerWebhook → "
+                            "deliverWebhooks, and the worker's delayed retries)", "!Ref WebhookQueue")
+WEBHOOK_ALLOW_LOOPBACK = Setting(
+    "WEBHOOK_ALLOW_LOOPBACK", "`true` admits http and loopback targets for webhook URLs whose host is written as "
+    "a loopback address or `localhost` (the local runtime sets it; a deployment must not)",
+    "!Ref WebhookAllowLoopback", default="false")
+
+# --- Provider callbacks (shared.messaging.callbacks) --------------------------------------------------
+PUBLIC_BASE_URL = Setting(
+    "PUBLIC_BASE_URL", "The API's public base URL as providers call it (https://api.example.com): Twilio signs the "
+    "URL it called, which API Gateway and proxies change, and the sender names its status callback under it; "
+    "empty: no status callbacks are asked for", "!Ref PublicBaseUrl", default="")
+SENDGRID_WEBHOOK_PUBLIC_KEY = Setting(
+    "SENDGRID_WEBHOOK_PUBLIC_KEY", "The SendGrid event webhook's verification key (base64 DER of its ECDSA P-256 "
+    "public key, as SendGrid shows it): a public key, no secret; empty: every event post is refused",
+    "!Ref SendGridWebhookPublicKey", default="")
 
 # --- Read by libraries, the same for every function (template.yaml Globals) ---------------------------
 PYDANTIC_DISABLE_PLUGINS = Setting(

@@ -34,6 +34,17 @@ def domain_modules(convention: str, package: str = "shared") -> list[ModuleType]
     return found
 
 
+def declared_sources(convention: str, what: str) -> list:
+    """Every `SOURCES` entry of the domains' `<convention>` modules, in module order; each `kind` once
+    (a kind declared twice is refused, naming it)."""
+    found = [s for module in domain_modules(convention) for s in module.SOURCES]
+    kinds = [s.kind for s in found]
+    duplicated = sorted({k for k in kinds if kinds.count(k) > 1})
+    if duplicated:
+        raise ValueError(f"{what} kinds declared twice: {duplicated}")
+    return found
+
+
 def item_models(package: str = "shared", skip: tuple[str, ...] = ("shared.local",)) -> list[type]:
     """Every stored model (`Item` subclass) of `package`, after importing each of its modules but those
     under `skip`. For tests and tools: no request path imports everything."""

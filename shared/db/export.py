@@ -29,7 +29,8 @@ class ExportSource:
     """One kind of line in a tenant's export.
 
     `partition(client_id)` is the partition key (or several, read in turn) on the table or on `index`;
-    `position` places the lines in the file: the tenant's own record first (0), the audit log last (100)."""
+    `position` places the lines in the file: the tenant's own record first (0), the audit log last (100);
+    `columns`, when given, lets an export of this kind alone be written as CSV (those fields, in order)."""
 
     kind: str
     model: type[Item]
@@ -37,6 +38,7 @@ class ExportSource:
     index: str | None = None
     render: Callable[[Any], dict] = _as_the_api_shows_it
     position: int = 50
+    columns: tuple[str, ...] = ()
 
     def partitions(self, client_id: str) -> list[str]:
         keys = self.partition(client_id)
@@ -67,12 +69,7 @@ def sources() -> list[ExportSource]:
     and in every invocation, which a resumed export relies on."""
     global _found
     if _found is None:
-        from shared.db.discovery import domain_modules
+        from shared.db.discovery import declared_sources
 
-        found = [s for module in domain_modules("export_sources") for s in module.SOURCES]
-        kinds = [s.kind for s in found]
-        duplicated = sorted({k for k in kinds if kinds.count(k) > 1})
-        if duplicated:
-            raise ValueError(f"export source kinds declared twice: {duplicated}")
-        _found = sorted(found, key=lambda s: (s.position, s.kind))
+        _found = sorted(declared_sources("export_sources", "export source"), key=lambda s: (s.position, s.kind))
     return _found

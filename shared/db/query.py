@@ -188,3 +188,38 @@ def walk(model: type[Item], partitions: Iterable[str], *, limit: int, after: dic
         if not more:
             pk = next(pending, None)
     return items, None
+
+
+def chunked_page(model: type[Item], partition: str, *, index: str | None = None, limit: int,
+                 cursor: str | None = None, sk_between: tuple[str, str] | None = None, newest_first: bool = False,
+                 load: Callable[[list], list] | None = None, keep: Callable[[Any], bool]) -> tuple[list, dict | None]:
+    """A filtered page read in chunks: what one partition names (`load(rows)` gives the items its rows
+    point at, in order, one BatchGetItem; without `load` the rows are the items), kept by `keep`.
+
+    The first chunk asks for the page's `limit` (an index entry per item: a page of an exact index
+    reads `limit` rows and `limit` items), later ones for up to _CHUNK rows, within MAX_CALLS queries
+    and MAX_ITEMS_READ rows. When the page fills, the cursor is the row that gave its last item; when
+    the budget runs out, a short page's cursor is the last row read: nothing skipped or repeated."""
+    start = decode_cursor(cursor)
+    pk_name = f"{index}PK" if index else "PK"
+    if start is not None and start.get(pk_name) != partition:
+        raise ValidationFailed("cursor belongs to another listing", field="/query/cursor")
+    target = getattr(model, index.lower()) if index else model
+    condition = _range(getattr(model, f"{index}SK" if index else "SK"), None, sk_between)
+    items: list = []
+    last, calls, read = _raw(start), 0, 0
+    while calls < MAX_CALLS and read < MAX_ITEMS_READ:
+        want = limit - len(items) if calls == 0 else min(_CHUNK, MAX_ITEMS_READ - read)
+        results = target.query(partition, condition, scan_index_forward=not newest_first, limit=want,
+                               page_size=want, last_evaluated_key=last)
+        rows = list(results)
+        calls, read, last = calls + 1, read + len(rows), results.last_evaluated_key
+        loaded = load(rows) if load is not None else rows
+        for row, item in zip(rows, loaded, strict=True):
+            if item is not None and keep(item):
+                items.append(item)
+                if len(items) == limit:
+                    return items, _key_of(row, index)
+        if not last:
+            return items, None
+    return items, _flat(last)

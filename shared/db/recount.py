@@ -9,6 +9,14 @@ consumer's own path (`projections.apply`, marker and counters in one transaction
 with the counters it then writes, and a later change of that item moves them from the right place.
 The counters are written only if they still hold what was read and the items have not changed since
 (read twice); a tenant that keeps changing makes the run stop and say so, never write a stale count.
+
+Shards and bounded dimensions are recounted as the consumer writes them: an item's contribution goes
+to the shard its key hashes to, so each shard item is compared with (and set to) the sum of its own
+items, and the shards together hold the counter. Free-text fields are resolved against the counter's
+admitted values as stored (a set only grows and a full one never changes, so that is the set every
+up-to-date item was counted with); an item behind whose value the set would still admit is counted
+as the consumer will count it, and once the real run has brought it up to date the sums are taken
+again against the set as it then is.
 """
 
 from __future__ import annotations
@@ -73,26 +81,40 @@ def _attempt(client_id: str | None, dry_run: bool) -> Recount | None:
     readable = set().union(*(entities for entities, _ in projections.readers()))
     result = Recount(not_rebuilt=sorted(f"{name} ({entity})" for entity, found in by_entity.items()
                                         if entity not in readable for name, _ in found))
-    items = _read(client_id)
+    items = sorted(_read(client_id), key=lambda i: (i["PK"], i["SK"]))  # the order values are admitted in
     markers = _markers(items, by_entity)
-    behind = [item for item in items if _is_behind(item, by_entity, markers)]
-    recounted, mentioned = _add_up(items, by_entity, markers)
-    keys = sorted(k for k in set(recounted) | mentioned if in_scope(k, client_id))
+    now = _contributions(items, by_entity)
+    behind = [item for item in items if _is_behind(item, by_entity, markers, now)]
+    keys = _in_scope(now, markers, by_entity, client_id)
     result.items, result.behind = len(items), len(behind)
-    result.differences = _differences(keys, projections.read_counters(keys), recounted)
+    result.differences = _differences(keys, projections.read_counters(keys), _add_up(now))
     if dry_run or not (result.differences or behind):
         return result
     for item in behind:  # the consumer's own path: marker and counters move together
         projections.apply(projections.change_of(item), refresh=True)
+    if behind:  # they may have admitted values: the sums are taken against the sets as they are now
+        now = _contributions(items, by_entity)
+        keys = _in_scope(now, markers, by_entity, client_id)
     stored = projections.read_counters(keys)
     if _versions(_read(client_id)) != _versions(items):
         return None  # an item changed since it was read: its stream record may be on its way
-    remaining = _differences(keys, stored, recounted)
+    remaining = _differences(keys, stored, _add_up(now))
     for counter_pk in {d.counter for d in remaining}:
         if not _write(counter_pk, [d for d in remaining if d.counter == counter_pk], stored[counter_pk]):
             return None
     result.written = True
     return result
+
+
+def _in_scope(now: dict, markers: dict, by_entity: dict, client_id: str | None) -> list[str]:
+    """Every counter item the items add to or their markers say they added to, in the scope: for a
+    sharded counter, all its shards (a damaged shard that no item lands in is put right too)."""
+    shards = {name: projections.shards_of(fn) for found in by_entity.values() for name, fn in found}
+    keys: set[str] = set()
+    for (marker_pk, _), contribution in [*now.items(), *((k, json.loads(m["contribution"])) for k, m in markers.items())]:
+        n = shards[marker_pk.rpartition("#PROJ#")[2]]
+        keys.update(*(projections.shard_keys(projections.counter_of(k), n) for k in contribution))
+    return sorted(k for k in keys if in_scope(k, client_id))
 
 
 def _differences(keys: list[str], stored: dict[str, dict[str, int]],
@@ -102,20 +124,25 @@ def _differences(keys: list[str], stored: dict[str, dict[str, int]],
             if stored[k].get(f, 0) != recounted.get(k, {}).get(f, 0)]
 
 
-def _add_up(items: list[dict], by_entity: dict, markers: dict) -> tuple[dict[str, dict[str, int]], set[str]]:
-    """What the items add to each counter, and every counter their markers say they add to (one that no
-    item adds to any more is recounted too)."""
+def _contributions(items: list[dict], by_entity: dict) -> dict[tuple[str, str], projections.Contribution]:
+    """What each item contributes to each counter projection (by marker key), its free-text fields
+    resolved against the stored admitted values, in the items' order (the order the real run brings
+    the items behind up to date in, and so admits their values in)."""
+    found = {projections.marker_key(item["PK"], item["SK"], name): fn(item)
+             for item in items for name, fn in by_entity.get(item["entity"], [])}
+    sets = projections.admitted_values(set().union(*map(projections.open_sets, found.values())))
+    return {key: projections.resolve(contribution, sets)[0] for key, contribution in found.items()}
+
+
+def _add_up(now: dict[tuple[str, str], projections.Contribution]) -> dict[str, dict[str, int]]:
+    """What the items add to each counter (shard) item."""
     recounted: dict[str, dict[str, int]] = {}
-    mentioned: set[str] = set()
-    for item in items:
-        for name, fn in by_entity.get(item["entity"], []):
-            for counter_pk, fields in fn(item).items():
-                for f, n in fields.items():
-                    recounted.setdefault(counter_pk, {}).setdefault(f, 0)
-                    recounted[counter_pk][f] += n
-            marker = markers.get(projections.marker_key(item["PK"], item["SK"], name))
-            mentioned |= set(json.loads(marker["contribution"])) if marker else set()
-    return recounted, mentioned
+    for contribution in now.values():
+        for counter_pk, fields in contribution.items():
+            into = recounted.setdefault(counter_pk, {})
+            for f, n in fields.items():
+                into[f] = into.get(f, 0) + n
+    return recounted
 
 
 def _read(client_id: str | None) -> list[dict]:
@@ -137,11 +164,11 @@ def _markers(items: list[dict], by_entity: dict) -> dict[tuple[str, str], dict]:
     return {(m["PK"], m["SK"]): m for m in projections.get_images(keys)}
 
 
-def _is_behind(item: dict, by_entity: dict, markers: dict) -> bool:
+def _is_behind(item: dict, by_entity: dict, markers: dict, now: dict) -> bool:
     """Whether a counter projection of the item records less than the item as it is now."""
-    for name, fn in by_entity.get(item["entity"], []):
-        marker = markers.get(projections.marker_key(item["PK"], item["SK"], name))
-        contribution = json.loads(json.dumps(fn(item)))
+    for name, _ in by_entity.get(item["entity"], []):
+        key = projections.marker_key(item["PK"], item["SK"], name)
+        marker, contribution = markers.get(key), json.loads(json.dumps(now[key]))
         if marker is None:
             if contribution:
                 return True

@@ -135,7 +135,7 @@ class EmbeddedAws:
     # --- resources -------------------------------------------------------------------------
     def create_resources(self, template: dict) -> None:
         resources = template["Resources"]
-        order = ["AWS::KMS::Key", "AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::S3::Bucket",
+        order = ["AWS::KMS::Key", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::DynamoDB::Table", "AWS::S3::Bucket",
                  "AWS::SecretsManager::Secret", "AWS::SSM::Parameter", "AWS::Scheduler::ScheduleGroup",
                  "AWS::IAM::Role"]
         for rtype in order:
@@ -143,13 +143,15 @@ class EmbeddedAws:
             items = sorted((k, v) for k, v in resources.items() if v["Type"] == rtype)
             items.sort(key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {}))
             for logical_id, resource in items:
-                getattr(self, "_create_" + rtype.split("::")[1].lower())(logical_id, resource.get("Properties", {}))
+                kind = "queue_policy" if rtype == "AWS::SQS::QueuePolicy" else rtype.split("::")[1].lower()
+                getattr(self, "_create_" + kind)(logical_id, resource.get("Properties", {}))
 
     def physical(self, logical_id: str) -> str:
         return f"{self.stack}-{logical_id}"
 
     def _create_kms(self, logical_id: str, props: dict) -> None:
-        key = self.client("kms").create_key(Description=props.get("Description", logical_id))["KeyMetadata"]
+        shape = {k: props[k] for k in ("KeySpec", "KeyUsage") if k in props}  # an HMAC key says both
+        key = self.client("kms").create_key(Description=props.get("Description", logical_id), **shape)["KeyMetadata"]
         self.names[logical_id], self.attrs[(logical_id, "Arn")] = key["KeyId"], key["Arn"]
 
     def _create_sqs(self, logical_id: str, props: dict) -> None:
@@ -166,6 +168,12 @@ class EmbeddedAws:
         self.names[logical_id], self.attrs[(logical_id, "Arn")] = url, arn
         self.attrs[(logical_id, "QueueName")] = self.physical(logical_id)
 
+    def _create_queue_policy(self, logical_id: str, props: dict) -> None:
+        """The policy on each queue it names (who may send: S3 for a bucket's notifications)."""
+        document = json.dumps(self.resolve(props["PolicyDocument"], {}))
+        for queue in props["Queues"]:
+            self.client("sqs").set_queue_attributes(QueueUrl=self.resolve(queue, {}), Attributes={"Policy": document})
+
     def _create_dynamodb(self, logical_id: str, props: dict) -> None:
         ddb, name = self.client("dynamodb"), self.physical(logical_id)
         args = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
@@ -181,9 +189,16 @@ class EmbeddedAws:
         self.attrs[(logical_id, "TtlAttribute")] = (ttl or {}).get("AttributeName")
 
     def _create_s3(self, logical_id: str, props: dict) -> None:
-        name = self.physical(logical_id).lower()
-        self.client("s3").create_bucket(Bucket=name)
+        name = str(self.resolve(props["BucketName"], {})) if "BucketName" in props else self.physical(logical_id).lower()
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
         self.names[logical_id], self.attrs[(logical_id, "Arn")] = name, f"arn:aws:s3:::{name}"
+        queues = (props.get("NotificationConfiguration") or {}).get("QueueConfigurations") or []
+        if queues:  # moto's S3 then sends the events to SQS itself (shared.local.s3_notifications checks the policy)
+            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"QueueConfigurations": [
+                {"QueueArn": self.resolve(q["Queue"], {}), "Events": [q["Event"]],
+                 **({"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}} if "Filter" in q else {})}
+                for q in queues]})
 
     def _create_secretsmanager(self, logical_id: str, props: dict) -> None:
         name = self.physical(logical_id)
@@ -215,7 +230,7 @@ class EmbeddedAws:
         if isinstance(value, dict) and len(value) == 1:
             (fn, arg), = value.items()
             if fn == "Ref":
-                return parameters.get(arg, self.names.get(arg, arg))
+                return parameters.get(arg, self.names.get(arg, self._pseudo().get(arg, arg)))
             if fn == "Fn::GetAtt":
                 logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
                 if attr == "Arn" and (logical, attr) not in self.attrs:
@@ -232,11 +247,14 @@ class EmbeddedAws:
             return [self.resolve(v, parameters) for v in value]
         return value
 
+    def _pseudo(self) -> dict:
+        return {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": self.stack,
+                "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+
     def _sub(self, text: str, parameters: dict) -> str:
         import re
 
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": self.stack,
-                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = self._pseudo()
 
         def one(match):
             name = match.group(1)

@@ -10,8 +10,11 @@
 4. One function per operation vs one function for all routes (shared.local.monolith).
 5. moto TransactWriteItems rates (shared.local.bench_txn).
 6. Items read at two table sizes (shared.local.bench_scale).
+6b. Members at two tenant sizes: items read, calls, items returned per item read (shared.local.bench_members).
+6c. Communications at two tenant sizes: the reports' and lists' calls and items read (shared.local.bench_comms).
 7. getUsers past soft-deleted users: calls and items read (shared.local.bench_scale.measure_deleted).
 8. moto SQS send/receive/delete of 10 at 10 and 10,000 queued, moto's own and patched (shared.local.bench_sqs).
+11. The send pipeline: messages per second, AWS calls and DynamoDB items written per message (shared.local.bench_send).
 
 CPU time, not wall-clock: these shared machines swing too much. A child's CPU (user + system)
 comes from os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN) deltas; its peak RSS is its
@@ -230,7 +233,7 @@ def start_runtime():
     from shared.local.seed import seed
 
     runtime = Runtime(fakes=True, pollers=False).start()
-    runtime.logins = seed()
+    runtime.logins = seed(members=0)  # the benches load what they measure
     return runtime
 
 
@@ -614,6 +617,49 @@ def queues(quick: bool) -> None:
         print(bench_sqs.report(bench_sqs.measure(rounds=rounds)))
 
 
+# --- 9: sharded counters --------------------------------------------------------------------------
+def counters(quick: bool) -> None:
+    """Part 9: bench_counters' read cost and write spread at 1 shard and at N."""
+    from shared.local import bench_counters
+
+    records = bench_counters.QUICK_RECORDS if quick else bench_counters.RECORDS
+    _title(f"9. A counter at 1 and {bench_counters.SHARDS} shards: reading it, and how {records:,} records' "
+           f"deltas spread over its items (each record a new free-text value, {bench_counters.LIMIT} counted by name)")
+    with _in_process_moto():
+        bench_counters.main(quick)
+
+
+# --- 10: member import ------------------------------------------------------------------------------
+def member_import(quick: bool) -> list[str]:
+    """Part 10: bench_import's 10,000-row import and its re-run: rows per second, DynamoDB calls per row."""
+    from shared.local import bench_import
+
+    rows = bench_import.QUICK_ROWS if quick else bench_import.ROWS
+    _title(f"10. Member import of {rows:,} rows (1% bad), then the same file again: the worker on the local "
+           f"runtime (goal: at most {bench_import.GOAL} DynamoDB calls per row)")
+    try:
+        return bench_import.main(quick)
+    except Exception as exc:  # noqa: BLE001 - a report, not a test
+        print(f"part 10 skipped: {type(exc).__name__}: {exc}")
+        return [f"part 10 skipped ({type(exc).__name__})"]
+
+
+# --- 11: the send pipeline ------------------------------------------------------------------------------
+def sends(quick: bool) -> list[str]:
+    """Part 11: bench_send's messages through createCommunication and the sender, with the provider fakes."""
+    from shared.local import bench_send
+
+    n = bench_send.QUICK_MESSAGES if quick else bench_send.MESSAGES
+    _title(f"11. The send pipeline: {n:,} messages (3 in 4 sms, 1 in 4 email) through createCommunication and the "
+           f"sender, on the local runtime with the provider fakes (goal: at most {bench_send.GOAL:g} AWS calls per "
+           "message on the send path)")
+    try:
+        return bench_send.main(quick)
+    except Exception as exc:  # noqa: BLE001 - a report, not a test
+        print(f"part 11 skipped: {type(exc).__name__}: {exc}")
+        return [f"part 11 skipped ({type(exc).__name__})"]
+
+
 def main(quick: bool = False) -> int:
     _env_defaults()
     runs = QUICK_RUNS if quick else RUNS
@@ -631,7 +677,20 @@ def main(quick: bool = False) -> int:
     print("\n6. Items read at two sizes (getClientStats, getUserStats, getUsers, searchUsers)", flush=True)
     if bench_scale.main(quick=quick):
         problems.append("items read grow with the data (table 6)")
+    from shared.local import bench_members
+
+    print("\n6b. Members at two tenant sizes (lists, filters, search, lookups)", flush=True)
+    if bench_members.main(quick=quick):
+        problems.append("a member read breaks its bound (table 6b)")
+    from shared.local import bench_comms
+
+    print("\n6c. Communications at two tenant sizes (reports, a channel's list, a timeline)", flush=True)
+    if bench_comms.main(quick=quick):
+        problems.append("a communication report or list breaks its bound (table 6c)")
     problems += deleted_users(quick)
     queues(quick)
+    counters(quick)
+    problems += member_import(quick)
+    problems += sends(quick)
     print("\nbudget violations: " + ("; ".join(problems) if problems else "none"))
     return 0

@@ -3,7 +3,8 @@
 The counter is a botocore `after-call.dynamodb` event hook: per DynamoDB operation the calls made, and
 the items read (what DynamoDB reads, and bills, before any filter). It counts the calls of the thread
 inside `counting()` only, so the servers' and pollers' threads never add to a request's figures;
-the gateway and in-process handlers run on their caller's thread.
+the gateway and in-process handlers run on their caller's thread. A second hook on every `after-call`
+counts all AWS calls by service (`Tally.aws`: the send path's SQS calls beside its DynamoDB ones).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Tally:
 
     calls: Counter = field(default_factory=Counter)  # DynamoDB operation -> calls
     items: int = 0  # items read
+    aws: Counter = field(default_factory=Counter)  # every AWS call, "service:Operation" -> calls
 
     @property
     def total(self) -> int:
@@ -61,6 +63,12 @@ def _after_call(model=None, parsed=None, **_) -> None:
         tally.items += items_read(model.name, parsed or {})
 
 
+def _after_any_call(model=None, **_) -> None:
+    tally = getattr(_local, "tally", None)
+    if tally is not None and model is not None:
+        tally.aws[f"{model.service_model.service_name}:{model.name}"] += 1
+
+
 def install_call_counter() -> None:
     """Hook every botocore session and client, once per process: future ones by wrapping
     Session.__init__ (PynamoDB makes a session per thread), existing ones (made by a seed or an earlier
@@ -78,13 +86,16 @@ def install_call_counter() -> None:
         def init(self, *args, **kwargs):
             original(self, *args, **kwargs)
             self.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+            self.register("after-call", _after_any_call, unique_id=_HOOK_ID + "-any")
 
         botocore.session.Session.__init__ = init
         for obj in gc.get_objects():
             if isinstance(obj, botocore.session.Session):
                 obj.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+                obj.register("after-call", _after_any_call, unique_id=_HOOK_ID + "-any")
             elif isinstance(obj, botocore.client.BaseClient):
                 obj.meta.events.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+                obj.meta.events.register("after-call", _after_any_call, unique_id=_HOOK_ID + "-any")
         _hooked = True
 
 

@@ -86,9 +86,10 @@ def _change(raw: dict):
     return projections.change_from_record({"eventName": "INSERT", "dynamodb": {"NewImage": raw}})
 
 
-def projected(change, sums: dict) -> Iterator[dict]:
+def projected(change, sums: dict, sets: dict[str, set[str]]) -> Iterator[dict]:
     """What `shared.db.projections` writes for an item it has no marker for yet: per projection its
-    marker, and its search tokens or its counter contribution (added into `sums`, written once)."""
+    marker, and its search tokens or its counter contribution (added into `sums`, written once; its
+    free-text fields resolved against, and admitted into, `sets`: the counters' admitted values)."""
     from shared.db import projections
     from shared.db.projections import ProjectionMarker, SearchToken
 
@@ -98,6 +99,9 @@ def projected(change, sums: dict) -> Iterator[dict]:
             after = sorted(after)
             yield from (SearchToken(PK=pk, SK=sk).serialize() for pk, sk in after)
         else:
+            missing = projections.open_sets(after) - set(sets)
+            sets.update(projections.admitted_values(missing) if missing else {})
+            after, _ = projections.resolve(after, sets)
             for counter_pk, fields in after.items():
                 into = sums.setdefault(counter_pk, Counter())
                 into.update(fields)
@@ -113,6 +117,7 @@ class Sink:
         self.table = table
         self.written = 0
         self.sums: dict[str, Counter] = {}
+        self.sets: dict[str, set[str]] = {}  # values_key -> the values admitted (as the table has them, then more)
         self.last: dict[str, object] = {}  # entity -> the last change projected, checked afterwards
 
     def put(self, raw: dict) -> None:
@@ -121,7 +126,7 @@ class Sink:
         self._write(raw)
         if projections.registered(raw["entity"]["S"]):
             change = _change(raw)
-            for item in projected(change, self.sums):
+            for item in projected(change, self.sums, self.sets):
                 self._write(item)
             self.last[change.entity] = change
 
@@ -221,18 +226,21 @@ def project_seeded(table) -> None:
             projections.apply(change)
 
 
-def add_counters(sums: dict[str, Counter]) -> None:
-    """The loaded items' contributions, added as the consumer adds them (DynamoDB ADD)."""
+def add_counters(sums: dict[str, Counter], sets: dict[str, set[str]]) -> None:
+    """The loaded items' contributions, added as the consumer adds them (DynamoDB ADD), and the
+    counters' admitted values (nothing else writes either while loading; one write per item, as a
+    sharded counter may have more items than a transaction holds)."""
     from pynamodb.attributes import NumberAttribute
 
+    from shared.db.projections import VALUES_SK, CounterValues
     from shared.db.projections import Counter as CounterItem
-    from shared.db.tx import Tx
 
-    tx = Tx()
     for counter_pk, fields in sums.items():
-        tx.update(CounterItem(PK=counter_pk, SK="COUNTER"), [CounterItem.entity.set(CounterItem)]
-                  + [NumberAttribute(attr_name=name).add(n) for name, n in fields.items() if n])
-    tx.commit()
+        CounterItem(PK=counter_pk, SK="COUNTER").update([CounterItem.entity.set(CounterItem)] + [
+            NumberAttribute(attr_name=name).add(n) for name, n in fields.items() if n])
+    for key, values in sets.items():
+        if values:
+            CounterValues(PK=key, SK=VALUES_SK, admitted=set(values), value_count=len(values)).save()
 
 
 def check_mirror(changes) -> None:
@@ -269,7 +277,7 @@ def load(runtime, tenant: str, creator: str, n: int) -> Loaded:
                 sink.put(login.serialize())
         for client in make_clients(n // USERS_PER_CLIENT, creator, rng, now):
             clients.create(client)
-    add_counters(sink.sums)
+    add_counters(sink.sums, sink.sets)
     check_mirror(sink.last.values())
     return Loaded(n, n // USERS_PER_CLIENT, sink.written, time.perf_counter() - started)
 
@@ -322,7 +330,7 @@ def _seeded_runtime(name: str):
     runtime = Runtime(fakes=False, pollers=False, aws=EmbeddedAws(stack=f"{name}-{next(_runs)}"))
     try:
         runtime.start()
-        logins = seed()
+        logins = seed(members=0)  # the sizes measured are loaded below, not the demo members
         yield runtime, logins, {role: login(runtime, logins[role]) for role in ("admin", "super_admin")}
     finally:
         _drop_table(runtime)

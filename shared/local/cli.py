@@ -89,6 +89,11 @@ def _dev(args) -> int:
         return 1
     state = state_file(runtime.port)
     runtime.write_state(state)
+    # As Twilio does: each SMS sent is reported sent, then delivered (POST /_fake/twilio/auto-callbacks changes it).
+    runtime.provider_fakes.state.auto_callbacks = ["sent", "delivered"]
+    # The demo data's counters, search and filter entries are projected by the stream poller in the
+    # background, as on AWS (stats trail the seed by a minute or two): waiting here for all of them made
+    # the start take minutes.
     logins = {} if args.no_seed else _seed_now()
     print(f"EchelonX is running at {runtime.url}")
     print(f"  Swagger UI:    {runtime.url}/docs")

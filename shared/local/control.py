@@ -43,7 +43,7 @@ def _local(runtime, method, path, query, headers, body):
     if path == "/_local/state":
         return _json(200, {"url": runtime.url, "aws_endpoint": runtime.aws.endpoint,
                            "fakes_url": getattr(runtime, "fakes_url", None),
-                           "poller_errors": len(runtime.poller.errors) if runtime.poller else 0})
+                           "poller_errors": len(poller.errors) if (poller := getattr(runtime, "poller", None)) else 0})
     if path == "/_local/poller-errors":
         n = int((parse_qs(query).get("last") or ["20"])[0])
         return _json(200, runtime.poller.errors[-n:] if runtime.poller else [])

@@ -2,8 +2,10 @@
 
 
 def install() -> None:
-    from shared.local import moto_sqs, moto_tracking, moto_txn
+    from shared.local import moto_query, moto_sqs, moto_tracking, moto_txn, s3_notifications
 
     moto_txn.install()
+    moto_query.install()
     moto_sqs.install()
     moto_tracking.install()
+    s3_notifications.install()

@@ -29,7 +29,10 @@ Deliberate differences, all towards AWS behaviour:
 * The embedded AWS is a threaded server with stream pollers: transactions run under one lock, which
   the DynamoDB Streams ``get_shard_iterator`` / ``get_records`` calls also take, so no reader sees the
   records of a transaction still in flight (then rolled back, its sequence numbers reused), and one
-  transaction's rollback cannot truncate another's records. Plain writes stay unlocked, as in moto.
+  transaction's rollback cannot truncate another's records.
+* Every single-item read and write, Query and Scan takes that lock too. moto's tables are plain dicts:
+  a Query walking them while another thread's put adds a partition raised "dictionary changed size
+  during iteration" (a 500, and a stream batch retried until it was skipped) under a loaded suite.
 """
 
 from __future__ import annotations
@@ -60,9 +63,19 @@ if TYPE_CHECKING:
 
 _OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
 _lock = threading.RLock()
+# moto's calls that read or change a table's items (BatchGet/BatchWrite go through get_item/put_item/delete_item).
+_TABLE_CALLS = ("put_item", "get_item", "update_item", "delete_item", "query", "scan", "create_table",
+                "delete_table", "update_table")
 _originals: list[tuple[type, str, Any]] = []  # what install() replaced, to put back
 
 Reason = tuple[str | None, str | None, dict[str, Any] | None]
+
+
+@contextmanager
+def locked() -> Iterator[None]:
+    """Hold the lock every table call takes (a reader walking moto's tables in this process)."""
+    with _lock:
+        yield
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,6 +93,7 @@ def install() -> None:
         return
     patches = [
         (DynamoDBBackend, "transact_write_items", lambda _: _transact_write_items),
+        *((DynamoDBBackend, name, _locked) for name in _TABLE_CALLS),
         (DynamoDBStreamsBackend, "get_shard_iterator", _locked),
         (DynamoDBStreamsBackend, "get_records", _locked),
     ]

@@ -13,7 +13,7 @@ import time
 import traceback
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared import clock
 from shared.local.aws import ACCOUNT, REGION
@@ -35,7 +35,8 @@ class Pollers:
         self._schedules: dict[str, list[datetime]] = {}  # schedule → [first seen, checked up to]
         self._table_keys: dict[str, list[str]] = {}
         self.errors: list[str] = []
-        self.passes: dict[str, int] = {}  # completed passes per poller, for settle()
+        self.passes: dict[str, int] = {}  # completed passes per poller
+        self._idle_passes: dict[str, int] = {}  # passes that found nothing to deliver, for settle()
         self._passed = threading.Condition()
         self._wake: dict[str, threading.Event] = {}
 
@@ -63,22 +64,92 @@ class Pollers:
         for t in self._threads:
             t.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def settle(self, *names: str, timeout_s: float = 10.0) -> None:
-        """Return once each named poller (default: all) has run a whole pass begun after this call, so that
-        what was due when it was called (a moved clock, a write) has been delivered."""
+    def settle(self, *names: str, timeout_s: float = 240.0) -> None:
+        """Return once each named poller (default: all) has delivered what was due when it was called (a
+        moved clock, a write), however long its backlog.
+
+        Streams: every consumer has read past the stream's last record as it stood at the call, then past
+        the records its own deliveries wrote (a projection's writes are records too), for a few rounds.
+        Waiting for a pass that found nothing instead never ended on a suite worker whose other pollers
+        kept writing. The others: a pass begun after the call that found nothing left to deliver."""
         names = names or tuple(self._wake)
+        deadline = time.monotonic() + timeout_s
+        idle = tuple(n for n in names if n != "streams")
+        if "streams" in names and "streams" in self._wake:
+            for _ in range(self.SETTLE_ROUNDS):
+                ends = self._stream_ends()
+                if ends is None:  # not moto in this process: the stream is settled like the others
+                    idle += ("streams",)
+                    break
+                self._wait("streams", lambda ends=ends: self._read_past(ends), deadline, ends)
+                if self._stream_ends() == ends:
+                    break
+        if idle:
+            with self._passed:
+                # +2: an idle pass under way now may have looked before the change; the next one cannot have.
+                wanted = {n: self._idle_passes.get(n, 0) + 2 for n in idle}
+            for n in idle:
+                self._wait(n, lambda n=n: self._idle_passes.get(n, 0) >= wanted[n], deadline, None)
+
+    SETTLE_ROUNDS = 4
+
+    def _wait(self, name: str, done, deadline: float, ends) -> None:
+        def check() -> bool:
+            if done():
+                return True
+            self._wake[name].set()  # no need to sit out the poll interval
+            return False
+
         with self._passed:
-            # +2: a pass under way now may have looked before the change; the one after it cannot have.
-            wanted = {n: self.passes.get(n, 0) + 2 for n in names}
+            if not self._passed.wait_for(check, max(0.0, deadline - time.monotonic())):
+                behind = f"; stream ends {ends}, consumers at {self._stream_positions}" if ends else ""
+                raise TimeoutError(f"poller {name!r} did not deliver what was due in time{behind}; "
+                                   f"{self.passes.get(name, 0)} passes so far; it is at:\n{self._where(name)}")
 
-            def done() -> bool:
-                behind = [n for n, count in wanted.items() if self.passes.get(n, 0) < count]
-                for n in behind:
-                    self._wake[n].set()  # no need to sit out the poll interval
-                return not behind
+    def _where(self, name: str) -> str:
+        """The poller thread's stack now: a settle that timed out says whether it was stuck or slow."""
+        import sys
 
-            if not self._passed.wait_for(done, timeout_s):
-                raise TimeoutError(f"pollers {names} did not complete a pass within {timeout_s} s")
+        thread = next((t for t in self._threads if t.name == f"poller-{name}"), None)
+        frame = sys._current_frames().get(thread.ident) if thread and thread.ident else None
+        return "".join(traceback.format_stack(frame)[-12:]) if frame else "(not running)"
+
+    def _stream_consumers(self) -> dict[str, str]:
+        """consumer (as `_stream_positions` names it) → the table whose stream it reads."""
+        consumers = {}
+        for fn, _, props in self._event_sources("DynamoDB"):
+            logical = props["Stream"]["Fn::GetAtt"][0]
+            consumers[f"{fn.logical_id}|{self.aws.attrs[(logical, 'StreamArn')]}"] = self.aws.names[logical]
+        return consumers
+
+    def _stream_ends(self) -> dict[str, tuple[int, int]] | None:
+        """consumer → (its stream's first sequence number, its last record's now: one below if none)."""
+        try:
+            from moto.dynamodb.models import dynamodb_backends
+        except ImportError:  # pragma: no cover - moto is a dev dependency, always there for the local runtime
+            return None
+        tables = dynamodb_backends[ACCOUNT][REGION].tables
+        ends = {}
+        for consumer, table_name in self._stream_consumers().items():
+            table = tables.get(table_name)
+            shard = getattr(table, "stream_shard", None)
+            if shard is None:
+                return None
+            ends[consumer] = (shard.starting_sequence_number, shard.starting_sequence_number + len(shard.items) - 1)
+        return ends
+
+    def _read_past(self, ends: dict[str, tuple[int, int]]) -> bool:
+        for consumer, (first, end) in ends.items():
+            kind, position = self._stream_positions.get(consumer, ("TRIM_HORIZON", ""))
+            if not position:
+                if end >= first:  # records there, none read yet
+                    return False
+                continue
+            # AFTER n: read through n; AT n: n is being retried, so only n - 1 is behind it.
+            through = int(position) if kind == "AFTER_SEQUENCE_NUMBER" else int(position) - 1
+            if through < end:
+                return False
+        return True
 
     def _loop(self, name: str, target, interval_s: float) -> None:
         while not self._stop.is_set():
@@ -90,6 +161,8 @@ class Pollers:
                 busy = False
             with self._passed:
                 self.passes[name] = self.passes.get(name, 0) + 1
+                if not busy:
+                    self._idle_passes[name] = self._idle_passes.get(name, 0) + 1
                 self._passed.notify_all()
             wake = self._wake[name]
             if not busy and not wake.is_set():
@@ -331,11 +404,12 @@ class Pollers:
                   "ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(keys))),
                   "ExpressionAttributeNames": {"#t": attr, **{f"#k{i}": k for i, k in enumerate(keys)}},
                   "ExpressionAttributeValues": expired_by_now["ExpressionAttributeValues"]}
-        expired = []
-        while True:
+        expired = _expired_in_moto(name, attr, keys, clock.now_s())
+        while expired is None:  # not moto in this process: scan, as before
             page = ddb.scan(**kwargs)
-            expired += page.get("Items", [])
+            found = page.get("Items", [])
             if "LastEvaluatedKey" not in page:
+                expired = found
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         for key in expired:
@@ -351,6 +425,30 @@ class Pollers:
             schema = ddb.describe_table(TableName=table_name)["Table"]["KeySchema"]
             self._table_keys[table_name] = [k["AttributeName"] for k in schema]
         return self._table_keys[table_name]
+
+
+def _expired_in_moto(table_name: str, attr: str, keys: list[str], now_s: int) -> list[dict] | None:
+    """The keys of the items whose `attr` has passed, read from moto's own table in this process (None when
+    moto is not here). A Scan through the API twice a second serialised the whole table each time: in a
+    suite worker, whose table holds every test's items, that took a good part of the CPU (and moto's lock)."""
+    try:
+        from moto.dynamodb.models import dynamodb_backends
+
+        from shared.local import moto_txn
+    except ImportError:  # pragma: no cover - moto is a dev dependency, always there for the local runtime
+        return None
+    table = dynamodb_backends[ACCOUNT][REGION].tables.get(table_name)
+    if table is None:
+        return None
+    expired = []
+    with moto_txn.locked():
+        partitions: list[Any] = list(table.items.values())
+        for partition in partitions:
+            for item in (partition.values() if table.range_key_attr else (partition,)):
+                ttl = item.attrs.get(attr)
+                if ttl is not None and ttl.type == "N" and float(ttl.value) <= now_s:
+                    expired.append({k: item.attrs[k].to_json() for k in keys})
+    return expired
 
 
 def _batch_item_failures(result, props: dict, identifiers: list[str]) -> set[str] | None:

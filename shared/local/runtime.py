@@ -10,6 +10,7 @@ as the values of the template's secrets.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections import ChainMap
@@ -39,6 +40,13 @@ if TYPE_CHECKING:
     from shared.local.gateway import _Server
 
 
+# Parameter overrides of the local runtime beyond the fakes': a receiver on this machine may get webhooks
+# (shared.webhooks.targets; README "Outbound webhooks").
+LOCAL_PARAMETERS = {"WebhookAllowLoopback": "true"}
+
+_silenced: list[int] = []  # the functions' log level while a stopped runtime's passes finish
+
+
 @dataclass
 class Runtime:
     template_path: Path = ROOT / "template.yaml"
@@ -49,6 +57,7 @@ class Runtime:
     pollers: bool = True
     aws: EmbeddedAws = field(default_factory=EmbeddedAws)
     state: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)  # template parameter overrides (the fault run's short timeout)
 
     @property
     def url(self) -> str:
@@ -58,6 +67,11 @@ class Runtime:
         """Start everything; if any part fails (a port in use: aws.PortInUse), what had started is stopped
         and os.environ given back before the error is raised."""
         env_before = dict(os.environ)
+        from shared.core.log import logger
+
+        if _silenced:  # a runtime stopped earlier in this process silenced the functions' logger
+            logger.setLevel(_silenced.pop())
+            logging.getLogger("werkzeug").setLevel(logging.NOTSET)
         try:
             self._start()
         except BaseException:
@@ -96,6 +110,11 @@ class Runtime:
             keys.install(self.aws, pair=(restored or {}).get("jwt"))
         if self.fakes:
             parameters.update(self._start_fakes(template))
+            self.provider_fakes.api_url = self.url
+        if "PublicBaseUrl" in (template.get("Parameters") or {}):
+            parameters["PublicBaseUrl"] = self.url  # what the fakes call back and Twilio's signatures cover
+        parameters.update({k: v for k, v in LOCAL_PARAMETERS.items() if k in (template.get("Parameters") or {})})
+        parameters.update(self.parameters)
         functions = functions_from_template(template, self.aws, lambda code_uri: code_uri.strip("/").replace("/", "."))
         resolve_environments(functions, self.aws, parameters)
         self._read_settings_of(functions)
@@ -152,6 +171,13 @@ class Runtime:
         poller: Pollers | None = getattr(self, "poller", None)
         if poller:
             poller.stop()  # kept: its errors stay readable after the stop
+            # A pass still running on its daemon thread (a stream backlog) now loses its settings and
+            # table mid-batch: what it logs from here on is the stop, not an error of the function.
+            from shared.core.log import logger
+
+            _silenced.append(logger.log_level)
+            logger.setLevel(logging.CRITICAL)  # nothing of ours logs at CRITICAL
+            logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # their calls to the stopping moto server
         enforcement: Enforcement | None = getattr(self, "iam", None)
         if enforcement:
             enforcement.stop()

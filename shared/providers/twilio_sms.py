@@ -64,6 +64,18 @@ def send_sms(
     return _message_result(message)
 
 
+def voice_twiml(say: str | None, play_urls: Sequence[str] = ()) -> str:
+    """The TwiML of a call that says `say` and plays each URL, in that order (escaped by the SDK)."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    if say:
+        response.say(say)
+    for url in play_urls:
+        response.play(url)
+    return str(response)
+
+
 def place_call(to: str, from_: str, twiml: str, status_callback: str | None = None) -> ProviderResult:
     """Start an outbound call that plays `twiml`. Raises ProviderError."""
     params: dict[str, Any] = {"to": to, "from_": from_, "twiml": twiml}

@@ -36,9 +36,10 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar, Protocol
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
+
+from shared.formats import time_zone_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -209,14 +210,8 @@ def parse(expression: str, timezone: str = "UTC") -> Schedule:
 _EXPRESSION = re.compile(r"(at|rate|cron)\((.*)\)", re.DOTALL)
 
 
-@lru_cache(maxsize=1)
-def _zone_names() -> frozenset[str]:
-    # "localtime" is this machine's own zone file, not an IANA name AWS would accept.
-    return frozenset(available_timezones() - {"localtime"})
-
-
 def _zone(name: str) -> ZoneInfo:
-    if not isinstance(name, str) or name not in _zone_names():
+    if not isinstance(name, str) or name not in time_zone_names():
         raise ScheduleExpressionError("timezone", f"{name!r} is not an IANA time zone name")
     return ZoneInfo(name)
 

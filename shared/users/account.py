@@ -1,6 +1,6 @@
 """Account flows: email verification, password reset (the seed's resetPassword, in two steps) and
 two-factor setup. Tokens are `<tenant>.<user id>.<secret>`, stored only as SHA-256 hashes, single
-use, and sent by email through SendGrid; answers never say whether an email has an account."""
+use, and sent by email through the send pipeline (SendGrid); answers never say whether an email has an account."""
 
 from __future__ import annotations
 
@@ -36,14 +36,13 @@ def _user_of(token: str) -> tuple[store.User | None, str]:
         return None, ""
 
 
-def _send(to: str, subject: str, text: str) -> None:
-    from shared.providers.errors import ProviderError
-    from shared.providers.sendgrid_email import send_email
+def _send(user: store.User, subject: str, readable: str, text: str) -> None:
+    """Queue the email through the send pipeline (shared.communications.account_emails): the answer must
+    not depend on delivery, so a refusal to queue it is logged, not raised."""
+    from shared.communications.account_emails import queue_account_email
 
-    try:
-        send_email(to, settings.EMAIL_FROM.get(), subject, text=text)
-    except ProviderError as err:  # the answer must not depend on delivery; the failure is logged
-        logger.warning("account email not sent", extra={"code": err.code, "transient": err.transient})
+    if queue_account_email(user.client_id, user.id, user.email, subject, readable, text) is None:
+        logger.warning("account email not queued", extra={"user_id": user.id, "subject": subject})
 
 
 def _link(path: str, token: str) -> str:
@@ -58,7 +57,8 @@ def new_verification(user: store.User) -> str:
 
 
 def send_verification(user: store.User, token: str) -> None:
-    _send(user.email, "Confirm your email", f"Confirm your email address: {_link('/verify-email', token)}")
+    _send(user, "Confirm your email", "Confirm your email address: (the link is withheld here)",
+          f"Confirm your email address: {_link('/verify-email', token)}")
 
 
 def verify_email(token: str) -> dict:
@@ -80,7 +80,7 @@ def request_password_reset(email: str) -> dict:
         token, hashed = new_token(user)
         store.write(user, [store.User.password_reset_token.set(hashed),
                            store.User.password_reset_expires.set(clock.now_ms() + RESET_TTL_MS)])
-        _send(user.email, "Reset your password",
+        _send(user, "Reset your password", "Reset your password within an hour: (the link is withheld here)",
               f"Reset your password within an hour: {_link('/reset-password', token)}")
     return {"status": "if the email has an account, a reset link is on its way"}
 

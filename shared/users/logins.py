@@ -1,5 +1,5 @@
 """What the auth flows (shared.auth) ask of the users domain: find a user to log in, record the
-login, and the key the authorizer reads. Apart from service.py so login and the authorizer load
+login, and the key the authorizer reads (and the settings domain: is this a user of the tenant). Apart from service.py so login and the authorizer load
 only the user item, not the user operations."""
 
 from __future__ import annotations

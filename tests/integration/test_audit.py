@@ -131,7 +131,7 @@ def test_cursors_of_other_listings_are_400_not_500(local):
 
 
 def test_the_export_reads_every_day(local):
-    from shared.clients import export_worker
+    from shared.exports import worker as export_worker
 
     start = _noon() - 3 * DAY_MS
     client = _client_made_at(local, start)

@@ -223,3 +223,52 @@ def _parked_batches(local):
 def _is_the_users(record: dict, client_id: str, user_id: str) -> bool:
     return record["dynamodb"]["Keys"]["PK"]["S"] == f"T#{client_id}#USER#{user_id}" and \
         record["dynamodb"]["Keys"]["SK"]["S"] == "USER"
+
+
+def test_a_sharded_counter_with_a_bounded_dimension_is_recounted_shard_by_shard(api, sa, local, state_file, capsys,
+                                                                                 monkeypatch):
+    from shared.db import projections
+    from shared.users.store import scope
+
+    projections.registered("USER")  # the domains' own declarations, then this test's beside them
+    monkeypatch.setattr(projections, "_registry", {k: list(v) for k, v in projections._registry.items()})
+
+    @projections.counter("USER", "user-surnames", shards=4)
+    def surnames(user):  # users by last name, a free-text field: two names of their own, the rest other
+        return projections.tally(user, scope(user.get("client_id"), "COUNTER", "SURNAMES"), {},
+                                 open_categories={"last_name": ("last", 2)})
+
+    client_id = _tenant(api, sa)
+    for last in ("Ng", "Ito", "Ng", "Kim"):
+        r = api.post("/users", token=sa, json={"email": f"{last}-{new_id().lower()}@recount.example", "role": "user",
+                                               "password": STRONG, "client_id": client_id, "last_name": last})
+        assert r.status_code == 201, r.text
+    local.poller.settle("streams")
+    counter = f"T#{client_id}#COUNTER#SURNAMES"
+    shards = projections.shard_keys(counter, 4)
+    ddb, table = local.aws.client("dynamodb"), local.aws.names["Table"]
+
+    def counted() -> dict[str, int]:
+        found = ddb.batch_get_item(RequestItems={table: {"Keys": [{"PK": {"S": k}, "SK": {"S": "COUNTER"}} for k in shards]}})
+        sums: dict[str, int] = {}
+        for item in found["Responses"][table]:
+            for f, v in item.items():
+                if "N" in v and int(v["N"]):
+                    sums[f] = sums.get(f, 0) + int(v["N"])
+        return sums
+
+    right = counted()
+    assert right["total"] == 4 and sum(n for f, n in right.items() if f.startswith("last_")) == 4
+    assert len([f for f in right if f.startswith("last_") and f != "last_other"]) <= 2
+    code, out = _run(capsys, "recount", "--client", client_id, "--dry-run", "--port", str(local.port))
+    assert code == 0 and "every counter is right" in out, out
+
+    ddb.update_item(TableName=table, Key={"PK": {"S": shards[3]}, "SK": {"S": "COUNTER"}},
+                    UpdateExpression="ADD #t :n", ExpressionAttributeNames={"#t": "total"},
+                    ExpressionAttributeValues={":n": {"N": "5"}})
+    code, out = _run(capsys, "recount", "--client", client_id, "--dry-run", "--port", str(local.port))
+    [row] = _rows(out)
+    assert row[:2] == [shards[3], "total"] and int(row[2]) - int(row[3]) == 5, out
+    code, out = _run(capsys, "recount", "--client", client_id, "--port", str(local.port))
+    assert code == 0 and "written" in out, out
+    assert counted() == right

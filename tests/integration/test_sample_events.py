@@ -56,6 +56,104 @@ EXPECTED = {
     "upgradeClientTier": (200, {"id", "subscription_tier", "version"}),
     "exportClientData": (202, {"job_id", "client_id", "status", "href"}),
     "getExportJob": (404, PROBLEM),  # the sample names a job that does not exist
+    "getSettings": (200, PAGE),
+    "getSettingByKey": (200, {"key", "value", "source", "type", "version"}),
+    "setSetting": (200, {"id", "key", "value", "type", "category", "version"}),
+    "deleteSetting": (404, PROBLEM),  # the sample's custom key is not set
+    "getSystemSettings": (200, {"type", "settings"}),
+    "getClientSettings": (200, {"type", "client_id", "settings"}),
+    "getUserSettings": (200, {"type", "user_id", "settings"}),
+    "getSettingsByCategory": (200, {"type", "category", "settings"}),
+    "bulkUpdateSettings": (200, {"results", "succeeded", "failed"}),
+    "resetSettingsToDefault": (200, {"type", "removed", "count"}),
+    "exportSettings": (202, {"job_id", "client_id", "status", "what", "href"}),
+    # members: the samples name no member and send no fields (a 400 names the missing one)
+    "createMember": (400, PROBLEM | {"field"}),
+    "importMembers": (201, {"job_id", "status", "upload", "href"}),
+    "getMemberImport": (404, PROBLEM),  # the sample names no import job
+    "getMemberById": (404, PROBLEM),
+    "getMembers": (200, PAGE),
+    "getMemberByMemberId": (400, PROBLEM | {"field"}),
+    "getMemberByEmail": (400, PROBLEM | {"field"}),
+    "getMembersByTier": (400, PROBLEM | {"field"}),  # the sample's path names no tier
+    "searchMembers": (400, PROBLEM | {"field"}),
+    "updateMember": (404, PROBLEM),
+    "deleteMember": (404, PROBLEM),
+    "bulkUpdateMembers": (400, PROBLEM | {"field"}),
+    # benefits: the samples name a benefit and a member that do not exist (404), but create, list and search.
+    "getBenefits": (200, PAGE),
+    "getBenefitById": (404, PROBLEM),
+    "createBenefit": (201, {"id", "name", "type", "tier_requirement", "status", "max_redemptions", "version"}),
+    "updateBenefit": (404, PROBLEM),
+    "deleteBenefit": (404, PROBLEM),
+    "getMemberBenefits": (404, PROBLEM),
+    "grantBenefitToMember": (404, PROBLEM),
+    "useMemberBenefit": (404, PROBLEM),
+    "getBenefitsByTier": (200, PAGE),
+    "searchBenefits": (200, PAGE),
+    "bulkUpdateBenefits": (200, {"results", "succeeded", "failed"}),
+    "getBenefitUsage": (404, PROBLEM),
+    "activateBenefit": (404, PROBLEM),
+    "deactivateBenefit": (404, PROBLEM),
+    "createConversation": (201, {"id", "conversation_sid", "status", "participant_count", "message_count"}),
+    "getConversations": (200, PAGE),
+    "getConversationBySid": (404, PROBLEM),  # the sample names a sid no conversation has
+    "updateConversation": (404, PROBLEM),  # the sample names no conversation
+    "updateConversationMessageCount": (404, PROBLEM),
+    "createWebhookEndpoint": (201, {"id", "url", "event_types", "enabled", "secret", "version"}),
+    "getWebhookEndpoints": (200, PAGE),
+    "updateWebhookEndpoint": (404, PROBLEM),  # the sample names no endpoint
+    "deleteWebhookEndpoint": (404, PROBLEM),
+    "triggerWebhook": (202, {"event_id", "event_type", "deliveries"}),
+    "getWebhooks": (200, PAGE),
+    "getWebhooksByEvent": (200, PAGE),
+    "getFailedWebhooks": (200, PAGE),
+    "getWebhookStats": (200, {"client_id", "total", "by_status", "by_provider", "by_event_type"}),
+    "logWebhookEvent": (201, {"id", "provider", "event_type", "event_id", "status", "version"}),
+    "updateWebhookStatus": (404, PROBLEM),  # the sample names a webhook that does not exist
+    "bulkUpdateWebhooks": (200, {"results", "succeeded", "failed"}),
+    "retryFailedWebhooks": (200, {"results", "succeeded", "failed"}),
+    "getOptOutRequests": (200, PAGE),
+    "getSpamReports": (200, PAGE),
+    # Provider callbacks: a sample is not signed by the provider, so it is refused before anything is read.
+    "receiveTwilioStatus": (403, PROBLEM | {"field"}),
+    "receiveTwilioInbound": (403, PROBLEM | {"field"}),
+    "receiveSendgridEvents": (403, PROBLEM | {"field"}),
+    # member insights: the samples name a member that does not exist
+    "updateMemberEngagement": (404, PROBLEM),
+    "updateMemberSpend": (404, PROBLEM),
+    "getMemberLifetimeValue": (404, PROBLEM),
+    "calculateChurnRisk": (404, PROBLEM),
+    "getMemberRecommendations": (404, PROBLEM),
+    "trackMemberActivity": (404, PROBLEM),
+    "getMemberReferrals": (404, PROBLEM),
+    "upgradeMemberTier": (404, PROBLEM),
+    # member counters and privacy requests (h-privacy)
+    "getMemberStats": (200, {"total", "by_status", "by_tier", "new_this_month", "average_spend"}),
+    "getMemberSegments": (200, {"total", "tier", "status", "engagement_band", "spend_band", "acquisition_channel"}),
+    "eraseMember": (404, PROBLEM),  # the sample names a member that does not exist
+    "exportMember": (404, PROBLEM),
+    # communications (h-send): the samples name a communication and a member that do not exist
+    "createCommunication": (202, {"id", "status", "channel", "to_number", "from_number", "status_history"}),
+    "bulkCreateCommunications": (200, {"results", "succeeded", "failed"}),
+    "getCommunicationById": (404, PROBLEM),
+    "getCommunications": (200, PAGE),
+    "getCommunicationsByMember": (404, PROBLEM),
+    "logSMS": (201, {"id", "status", "sent_at"}),
+    "logMMS": (201, {"id", "status", "media_urls"}),
+    "logEmail": (201, {"id", "status", "to_email"}),
+    "updateCommunicationStatus": (404, PROBLEM),
+    # communication reports and maintenance (h-reports): counters of the sample's tenant; the timeline's
+    # sample names a communication that does not exist
+    "getCommunicationStats": (200, {"total", "by_status", "by_channel", "by_direction", "total_cost"}),
+    "getDeliveryRates": (200, {"sent", "delivered", "delivery_rate", "by_channel", "start_date", "channel"}),
+    "getCommunicationCosts": (200, {"cost", "segments", "average_cost_per_message", "by_channel"}),
+    "getEngagementMetrics": (200, {"opened", "clicked", "replied", "open_rate", "by_channel"}),
+    "getResponseRates": (200, {"replied", "inbound", "response_rate", "by_channel"}),
+    "getCommunicationsByChannel": (200, PAGE),
+    "getCommunicationTimeline": (404, PROBLEM),
+    "retryFailedCommunications": (200, {"results", "succeeded", "failed"}),
+    "exportCommunications": (202, {"job_id", "client_id", "status", "href"}),
 }
 
 

@@ -27,9 +27,9 @@ def test_a_running_function_reads_its_own_settings_and_no_others(local):
 
 
 def test_the_fakes_come_in_as_parameter_overrides_and_secret_values(local):
-    create_user = local.functions["CreateUserFunction"].variables
-    assert create_user["SENDGRID_API_BASE"] == local.fakes_url  # the SendGridApiBase parameter, overridden
-    stored = local.aws.client("secretsmanager").get_secret_value(SecretId=create_user["SENDGRID_API_KEY_SECRET_ID"])
+    sender = local.functions["SendCommunicationsFunction"].variables
+    assert sender["SENDGRID_API_BASE"] == local.fakes_url  # the SendGridApiBase parameter, overridden
+    stored = local.aws.client("secretsmanager").get_secret_value(SecretId=sender["SENDGRID_API_KEY_SECRET_ID"])
     assert stored["SecretString"] == local.provider_fakes.credentials.sendgrid_api_key
 
 
@@ -63,6 +63,6 @@ def test_create_user_sends_its_verification_email_with_the_settings_its_entry_de
     mail = eventually(lambda: next((m for m in local.provider_fakes.outbox("sendgrid") if m.get("to") == email), None))
     assert "token=" in mail["body"]
 
-    monkeypatch.delitem(local.functions["CreateUserFunction"].variables, "SENDGRID_API_KEY_SECRET_ID")
+    monkeypatch.delitem(local.functions["CreateUserFunction"].variables, "SEND_QUEUE_URL")
     _, without = _create_user(api, admin)
     assert without.status_code == 500 and without.json()["type"].endswith("/internal")

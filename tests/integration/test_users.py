@@ -206,6 +206,29 @@ def _token_in(mail) -> str:
     return re.search(r"token=([\w.\-]+)", mail["body"]).group(1)
 
 
+def test_account_emails_go_through_the_send_pipeline_and_an_outage_never_touches_the_request(api, local, admin):
+    """Issue 13: a verification email is a transactional message on the send queue. SendGrid failing
+    leaves createUser's answer alone; the sender settles the unconfirmed attempt and sends once more.
+    The link is sealed: the communication a tenant admin can list says what it is, the link withheld."""
+    local.provider_fakes.inject_fault("sendgrid", "500")  # the first attempt: an outage (it may have sent)
+    email = _email("outage")
+    r = api.post("/users", token=admin["access_token"], json={"email": email, "role": "user", "password": STRONG})
+    assert r.status_code == 201, r.text
+    local.poller.settle("sqs")
+    assert _mail_to(local, email) is None  # refused, so nothing went out yet
+    clock.advance(601)  # SendGrid has no lookup: after its window the unconfirmed email goes once more
+    mail = eventually(lambda: _mail_to(local, email))
+    assert "token=" in mail["body"]
+    listed = api.get("/communications", token=admin["access_token"], params={"limit": 100}).json()
+    assert not [c for c in listed["items"] if c.get("to_email") == email]  # the platform's mail, not the tenant's
+    from shared.communications import store
+
+    stored = [c for c in store.list_all("P", keep=None, limit=100, cursor=None)[0] if c.to_email == email]
+    assert [c.status for c in stored] == ["sent"] and stored[0].metadata["client_id"] == r.json()["client_id"]
+    assert "withheld" in stored[0].content and stored[0].sealed_content.startswith("kms1:")
+    assert "token=" not in str(stored[0].attribute_values)
+
+
 def test_password_reset_and_email_verification(api, local, new_user):
     user = new_user()
     verify = _token_in(eventually(lambda: _mail_to(local, user["email"])))

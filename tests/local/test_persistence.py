@@ -13,7 +13,7 @@ def test_data_file_keeps_items_sessions_and_keys(tmp_path):
     data = tmp_path / "echelonx.json"
     first = Runtime(data_file=data, fakes=False, pollers=False, aws=EmbeddedAws(stack="persist-first")).start()
     try:
-        logins = seed()
+        logins = seed(members=0)
         creds = logins["admin"]
         pair = requests.post(first.url + "/auth/login", json=creds, timeout=30).json()
     finally:

@@ -160,6 +160,43 @@ def test_put_update_delete_reach_the_stream_consumer_in_order_with_images(stack,
     assert len(_stream_records(recorded, pk)) == 3  # each delivered once
 
 
+def test_settle_delivers_what_was_written_while_another_writer_never_stops(stack, recorded):
+    """A suite worker's other pollers keep writing: settle returns once the records there when it was
+    called are delivered, without waiting for a pass that finds the stream empty."""
+    import threading
+
+    ddb, table, mine, busy = stack.aws.client("dynamodb"), stack.aws.names["Table"], f"M#{tag()}", f"W#{tag()}"
+    stop = threading.Event()
+
+    def write_forever():
+        client = stack.aws.client("dynamodb")
+        for n in itertools.count():
+            if stop.is_set():  # as fast as it can: some record always waits
+                return
+            client.put_item(TableName=table, Item={"PK": {"S": busy}, "SK": {"S": str(n)}})
+
+    writer = threading.Thread(target=write_forever, daemon=True)
+    writer.start()
+    try:
+        wait_for(lambda: _stream_records(recorded, busy), what="the writer's first record delivered")
+        ddb.put_item(TableName=table, Item={"PK": {"S": mine}, "SK": {"S": "A"}})
+        stack.poller.settle("streams", timeout_s=30)
+        assert len(_stream_records(recorded, mine)) == 1  # delivered when settle returned
+    finally:
+        stop.set()
+        writer.join()
+
+
+def test_a_settle_that_times_out_says_where_the_poller_is(stack):
+    ddb, table = stack.aws.client("dynamodb"), stack.aws.names["Table"]
+    ddb.put_item(TableName=table, Item={"PK": {"S": f"T#{tag()}"}, "SK": {"S": "A"}})
+    with pytest.raises(TimeoutError) as raised:
+        stack.poller.settle("streams", timeout_s=0)
+    assert "stream ends" in str(raised.value) and "consumers at" in str(raised.value)
+    assert "passes so far" in str(raised.value)
+    stack.poller.settle("streams")
+
+
 def _gave_up(stack) -> int:
     return sum("StreamConsumer: gave up" in e for e in stack.poller.errors)
 

@@ -67,14 +67,18 @@ def test_the_functions_that_sign_tokens_are_given_the_signing_key(template):
     assert "JWT_SIGNING_KEY_SECRET" not in _given(template, "AuthorizerFunction")  # it verifies, never signs
 
 
-def test_the_functions_that_send_account_emails_are_given_the_sendgrid_settings(template):
+def test_the_functions_that_send_account_emails_queue_them_and_only_the_sender_holds_sendgrid(template):
     # Issue 11: the provider settings were declared nowhere, so createUser's verification email raised (500).
+    # Issue 13: account emails go through the send pipeline: their functions queue them, the sender sends.
     for logical_id in ("CreateUserFunction", "UpdateUserFunction", "RequestPasswordResetFunction"):
         env = _given(template, logical_id)
-        assert env.get("SENDGRID_API_KEY_SECRET_ID") == {"Ref": "SendGridApiKey"}, logical_id
-        assert env.get("SENDGRID_API_BASE") == {"Ref": "SendGridApiBase"}
-        assert env.get("PROVIDER_TIMEOUT_SECONDS") == {"Ref": "ProviderTimeoutSeconds"}
+        assert env.get("SEND_QUEUE_URL") == {"Ref": "SendQueue"} and env.get("KMS_KEY_ID") == {"Ref": "FieldKey"}
         assert env.get("EMAIL_FROM") == {"Ref": "EmailFrom"} and env.get("APP_BASE_URL") == {"Ref": "AppBaseUrl"}
+        assert "SENDGRID_API_KEY_SECRET_ID" not in env, logical_id
+    sender = _given(template, "SendCommunicationsFunction")
+    assert sender.get("SENDGRID_API_KEY_SECRET_ID") == {"Ref": "SendGridApiKey"}
+    assert sender.get("SENDGRID_API_BASE") == {"Ref": "SendGridApiBase"}
+    assert sender.get("PROVIDER_TIMEOUT_SECONDS") == {"Ref": "ProviderTimeoutSeconds"}
     assert template["Resources"]["SendGridApiKey"]["Type"] == "AWS::SecretsManager::Secret"
     assert not {"SENDGRID_API_KEY_SECRET_ID", "TWILIO_AUTH_TOKEN_SECRET_ID"} & set(_given(template, "GetClientByIdFunction"))
 

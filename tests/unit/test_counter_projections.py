@@ -13,11 +13,10 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from shared.db import projections
-from shared.local.template import load
 from shared.users import store
+from tests.moto_table import projection_table
 
 # mock_aws resets moto's process-wide state: run apart from the local runtime (see pyproject.toml).
 pytestmark = pytest.mark.isolated
@@ -38,21 +37,8 @@ op = st.one_of(
 
 @pytest.fixture(autouse=True)
 def _table(monkeypatch):
-    monkeypatch.setenv("TABLE_NAME", "projection-test")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        props = load(ROOT / "template.yaml")["Resources"]["Table"]["Properties"]
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="projection-test", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=props["AttributeDefinitions"], KeySchema=props["KeySchema"],
-            GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-        models = (store.User, projections.Counter, projections.ProjectionMarker, projections.SearchToken)
-        for model in models:
-            model._connection = None  # a fresh connection inside this mock
+    with projection_table(monkeypatch):
         yield
-        for model in models:
-            model._connection = None  # and none of it kept once the mock is gone
 
 
 def _apply(ops) -> list[str]:

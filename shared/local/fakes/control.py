@@ -1,10 +1,11 @@
-"""The fakes' control API under /_fake/: outbox, fault injection and Twilio status callbacks."""
+"""The fakes' control API under /_fake/: outbox, fault injection, and the callbacks the providers post:
+Twilio status callbacks and inbound messages, SendGrid events."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .twilio_callbacks import CallbackError
+from .twilio_callbacks import MESSAGE_STATUSES, CallbackError
 from .wire import FakeRequest, Reply, first, json_reply
 
 if TYPE_CHECKING:
@@ -58,6 +59,38 @@ def _callback(fakes: ProviderFakes, request: FakeRequest) -> Reply:
     return json_reply(200, result)
 
 
+def _auto_callbacks(fakes: ProviderFakes, request: FakeRequest) -> Reply:
+    """`{"statuses": ["sent", "delivered"]}`: posted after every send with a StatusCallback (`[]`: none)."""
+    statuses = _object(request)["statuses"]
+    if not isinstance(statuses, list) or not all(s in MESSAGE_STATUSES for s in statuses):
+        raise ValueError(f"statuses must be a list of {sorted(MESSAGE_STATUSES)}")
+    fakes.state.auto_callbacks = [str(s) for s in statuses]
+    return json_reply(200, {"statuses": fakes.state.auto_callbacks})
+
+
+def _inbound(fakes: ProviderFakes, request: FakeRequest) -> Reply:
+    body = _object(request)
+    media = body.get("media_urls")
+    if media is not None and not (isinstance(media, list) and all(isinstance(m, str) for m in media)):
+        raise ValueError("media_urls must be a list of URLs")
+    result = fakes.send_inbound(str(body["from"]), str(body["to"]), str(body.get("body", "")), media_urls=media,
+                                opt_out_type=body.get("opt_out_type"), url=body.get("url"))
+    return json_reply(200, result)
+
+
+def _sendgrid_events(fakes: ProviderFakes, request: FakeRequest) -> Reply:
+    """`{"events": [{"message_id", "event", ...}]}`: each made from the email the fake accepted, then posted."""
+    body = _object(request)
+    wanted = body["events"]
+    if not isinstance(wanted, list) or not all(isinstance(e, dict) for e in wanted):
+        raise ValueError("events must be a list of objects")
+    events = [fakes.sendgrid_event(str(e["message_id"]), str(e["event"]),
+                                   **{k: v for k, v in e.items() if k not in ("message_id", "event")})
+              for e in wanted]
+    result = fakes.send_sendgrid_events(events, timestamp=body.get("timestamp"), url=body.get("url"))
+    return json_reply(200, result)
+
+
 def _object(request: FakeRequest) -> dict[str, Any]:
     body = request.json()
     if not isinstance(body, dict):
@@ -72,4 +105,7 @@ _ROUTES: dict[tuple[str, str], Callable[[ProviderFakes, FakeRequest], Reply]] = 
     ("POST", "/_fake/faults"): _add_fault,
     ("DELETE", "/_fake/faults"): _clear_faults,
     ("POST", "/_fake/twilio/callback"): _callback,
+    ("POST", "/_fake/twilio/inbound"): _inbound,
+    ("POST", "/_fake/twilio/auto-callbacks"): _auto_callbacks,
+    ("POST", "/_fake/sendgrid/events"): _sendgrid_events,
 }

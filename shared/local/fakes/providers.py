@@ -16,7 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from shared.local.aws import SHUTDOWN_POLL_S
 
-from . import control, faults, nmi_api, sendgrid_api, twilio_api, twilio_callbacks
+from . import (
+    control,
+    faults,
+    nmi_api,
+    provider_events,
+    sendgrid_api,
+    twilio_api,
+    twilio_callbacks,
+    twilio_conversations_api,
+)
 from .state import FakeCredentials, FakeState, Fault
 from .wire import FakeRequest, Reply, text_reply
 
@@ -28,6 +37,7 @@ _log = logging.getLogger(__name__)
 # Path prefix -> (provider name, module with handle() and fault_reply()).
 _APIS: tuple[tuple[str, str, ModuleType], ...] = (
     ("/2010-04-01/", "twilio", twilio_api),
+    ("/v1/Conversations", "twilio", twilio_conversations_api),  # conversations.twilio.com
     ("/v3/", "sendgrid", sendgrid_api),
     ("/api/", "nmi", nmi_api),
 )
@@ -49,6 +59,16 @@ class ProviderFakes:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.event_key = provider_events.EventKey()  # signs SendGrid's event webhook posts
+        self.api_url = ""  # where the callbacks go: the local runtime's gateway (set when it starts)
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    def wait_idle(self, timeout_s: float = 30.0) -> bool:
+        """Wait until no request is being answered (a stalled one has gone through): a run that moves the
+        shared clock past a provider's processing time must not move it past a request still in flight."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
     def start(self) -> str:
         """Start serving (port 0 picks a free port) and return the base URL."""
@@ -93,7 +113,8 @@ class ProviderFakes:
         """The settings (shared.core.settings) that point `shared.providers` at these fakes, secrets aside."""
         base = self.base_url
         return {"TWILIO_ACCOUNT_SID": self.credentials.twilio_account_sid, "TWILIO_API_BASE": base,
-                "SENDGRID_API_BASE": base, "NMI_API_BASE": base}
+                "SENDGRID_API_BASE": base, "NMI_API_BASE": base,
+                "SENDGRID_WEBHOOK_PUBLIC_KEY": self.event_key.public_key}
 
     def secrets(self) -> dict[str, str]:
         """The fakes' keys by the setting that names their secret (`SENDGRID_API_KEY_SECRET_ID`: the key)."""
@@ -120,18 +141,55 @@ class ProviderFakes:
         """
         self.state.add_fault(Fault(provider, mode, int(count), int(retry_after), float(delay)))
 
+    def random_faults(self, provider: str, rates: dict[str, float], *, seed: int = 0, delay: float = 30.0) -> None:
+        """Make each later send (POST) to `provider` fail at random: `{"500": 0.3, "send_then_500": 0.01}`
+        (seeded, so a run repeats); `{}` stops it. The fault run's provider."""
+        self.state.set_random_faults(provider, rates, seed=seed, delay=delay)
+
     def send_status_callback(self, sid: str, status: str, error_code: int | None = None) -> dict[str, Any]:
         """Set message `sid` to `status` and POST Twilio's signed status callback; returns what was sent."""
         return twilio_callbacks.send_status_callback(self.state, sid, status, error_code)
 
+    def send_inbound(self, sender: str, to: str, body: str, *, media_urls: list[str] | None = None,
+                     opt_out_type: str | None = None, url: str | None = None) -> dict[str, Any]:
+        """POST Twilio's signed inbound webhook for a message from `sender` to `to`; returns what was sent and
+        answered (the TwiML)."""
+        return provider_events.inbound_message(self.state, url or self._api("/webhooks/twilio/inbound"), sender, to,
+                                               body, media_urls, opt_out_type)
+
+    def sendgrid_event(self, message_id: str, kind: str, **extra: Any) -> dict[str, Any]:
+        """A SendGrid event about an email this fake accepted (not posted: see send_sendgrid_events)."""
+        return provider_events.sendgrid_event(self.state, message_id, kind, **extra)
+
+    def send_sendgrid_events(self, events: Any, *, timestamp: int | None = None,
+                             url: str | None = None) -> dict[str, Any]:
+        """POST SendGrid's signed event webhook with `events`."""
+        return provider_events.sendgrid_events(self.state, self.event_key, url or self._api("/webhooks/sendgrid/events"),
+                                               events, timestamp)
+
+    def _api(self, path: str) -> str:
+        if not self.api_url:
+            raise twilio_callbacks.CallbackError(409, "no API to call back: give a url")
+        return self.api_url.rstrip("/") + path
+
     def handle(self, request: FakeRequest) -> Reply:
         """Answer one HTTP request (called from the server threads)."""
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._answer(request)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _answer(self, request: FakeRequest) -> Reply:
         try:
             if request.path.startswith("/_fake/"):
                 return control.handle(self, request)
             for prefix, provider, api in _APIS:
                 if request.path.startswith(prefix):
-                    fault = self.state.take_fault(provider)
+                    fault = self.state.take_fault(provider, request.method)
                     process = functools.partial(api.handle, self.state, request)
                     return faults.apply(fault, process, api.fault_reply, self._stopping)
             return text_reply(404, f"no fake serves {request.path}")

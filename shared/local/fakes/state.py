@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
@@ -51,9 +52,14 @@ class FakeState:
         self.lock = threading.RLock()
         self._outbox: list[dict[str, Any]] = []
         self._faults: list[Fault] = []
+        self._random_faults: dict[str, tuple[random.Random, list[tuple[float, Fault]]]] = {}
         # Twilio Message resources by sid, with their bookkeeping (created, sent, callback URL)
         self.messages: dict[str, dict[str, Any]] = {}
         self.transactions: dict[str, dict[str, Any]] = {}  # NMI sales by transaction id
+        # Twilio Conversations by sid: the resource, its participants and its messages
+        self.conversations: dict[str, dict[str, Any]] = {}
+        # Statuses posted to a message's StatusCallback after it is sent, in order (none: only on request)
+        self.auto_callbacks: list[str] = []
 
     def record(
         self,
@@ -91,8 +97,10 @@ class FakeState:
         with self.lock:
             self._outbox.clear()
             self._faults.clear()
+            self._random_faults.clear()
             self.messages.clear()
             self.transactions.clear()
+            self.conversations.clear()
 
     def add_fault(self, fault: Fault) -> None:
         """Queue a fault behind any already pending for the same provider."""
@@ -109,8 +117,9 @@ class FakeState:
         with self.lock:
             self._faults.clear()
 
-    def take_fault(self, provider: str) -> Fault | None:
-        """Consume one use of the oldest pending fault for `provider`."""
+    def take_fault(self, provider: str, method: str = "POST") -> Fault | None:
+        """Consume one use of the oldest pending fault for `provider`; with none pending, a POST (a send,
+        a create) draws from the provider's random faults, if any."""
         with self.lock:
             for fault in self._faults:
                 if fault.provider == provider:
@@ -118,4 +127,27 @@ class FakeState:
                     if fault.count == 0:
                         self._faults.remove(fault)
                     return fault
+            drawn = self._random_faults.get(provider)
+            if drawn is not None and method == "POST":
+                rng, bands = drawn
+                roll = rng.random()
+                for upto, fault in bands:
+                    if roll < upto:
+                        return fault
         return None
+
+    def set_random_faults(self, provider: str, rates: dict[str, float], *, seed: int = 0, delay: float = 30.0,
+                          retry_after: int = 1) -> None:
+        """From now on each POST to `provider` fails as mode m with probability rates[m] (a seeded draw,
+        so a run is repeatable); an empty `rates` stops it. Queued faults go first."""
+        with self.lock:
+            if not rates:
+                self._random_faults.pop(provider, None)
+                return
+            if sum(rates.values()) > 1:
+                raise ValueError("the rates add up to more than 1")
+            bands, upto = [], 0.0
+            for mode, rate in rates.items():
+                upto += rate
+                bands.append((upto, Fault(provider, mode, 1, retry_after, delay)))
+            self._random_faults[provider] = (random.Random(seed), bands)

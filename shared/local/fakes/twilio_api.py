@@ -179,6 +179,10 @@ def _create_message(state: FakeState, account: str, form: dict[str, list[str]]) 
     state.record(
         "twilio", kind, sid, to=to, sender=from_, body=body, media_urls=media, status_callback=callback
     )
+    if callback and state.auto_callbacks:
+        from .twilio_callbacks import post_later
+
+        post_later(state, sid, list(state.auto_callbacks))
     return json_reply(201, resource)
 
 

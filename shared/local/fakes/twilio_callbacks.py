@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import threading
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
@@ -75,6 +77,24 @@ def send_status_callback(
     except (urllib.error.URLError, OSError) as exc:
         raise CallbackError(502, f"callback to {url} failed: {exc}") from None
     return {"url": url, "status": answered, "params": params}
+
+
+AUTO_DELAY_S = 0.2  # after the send's answer, as Twilio's callbacks come after its 201
+
+
+def post_later(state: FakeState, sid: str, statuses: list[str]) -> None:
+    """Post `statuses` to message `sid`'s StatusCallback one after another, once the send has been answered
+    (a thread: the sender is still waiting for the 201)."""
+    def run() -> None:
+        threading.Event().wait(AUTO_DELAY_S)
+        for status in statuses:
+            try:
+                send_status_callback(state, sid, status)
+            except CallbackError as exc:  # the API is gone (stopped), or the message was cleared
+                logging.getLogger(__name__).debug("automatic status callback not sent: %s", exc)
+                return
+
+    threading.Thread(target=run, name=f"twilio-callbacks-{sid}", daemon=True).start()
 
 
 def _advance(state: FakeState, sid: str, status: str, error_code: int | None) -> tuple[str, dict[str, str]]:

@@ -204,7 +204,8 @@ def _decrypt(p, ctx) -> Needs:
 
 
 _KMS = {
-    **{op: _on_key(op) for op in ("Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "DescribeKey")},
+    **{op: _on_key(op) for op in ("Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "DescribeKey",
+                                     "GenerateMac")},
     "Decrypt": _decrypt,
 }
 

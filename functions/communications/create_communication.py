@@ -1,0 +1,11 @@
+from shared.api import operation
+from shared.communications import service
+from shared.communications.models.changes import CommunicationCreate
+from shared.communications.models.communication import CommunicationOut
+
+
+@operation("POST /communications", permission="communications:write", tenant="required", body=CommunicationCreate,
+           out=CommunicationOut, status=202)
+def handler(req, body):
+    """createCommunication: an sms, mms or email, written queued and queued for sending."""
+    return service.create_communication(req.scope, body)

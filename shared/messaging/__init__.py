@@ -1,0 +1,1 @@
+"""The send pipeline: the send queue's messages and the sender that turns each into at most one provider call."""

@@ -1,0 +1,27 @@
+"""The fields of the provider callbacks we read (Twilio's form fields, as Twilio spells them); the rest of
+what a provider sends is kept in the stored event, unread."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+SID = r"^[A-Z]{2}[0-9a-f]{32}$"
+
+
+class TwilioStatus(BaseModel):
+    """A message status callback."""
+
+    MessageSid: str = Field(pattern=SID)
+    MessageStatus: str = Field(min_length=1, max_length=20)
+    ErrorCode: str | None = Field(None, max_length=10)
+
+
+class TwilioInbound(BaseModel):
+    """An inbound message."""
+
+    MessageSid: str = Field(pattern=SID)
+    From: str = Field(min_length=1, max_length=64)
+    To: str = Field(min_length=1, max_length=64)
+    Body: str = Field("", max_length=1600)
+    NumMedia: int = Field(0, ge=0, le=10)
+    OptOutType: str | None = Field(None, max_length=10)
