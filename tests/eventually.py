@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 
-def eventually(predicate, seconds: float = 15.0, interval: float = 0.05):
-    """The first truthy value of `predicate()` within `seconds`; fails the test otherwise."""
+def eventually(predicate, seconds: float = 60.0, interval: float = 0.05):
+    """The first truthy value of `predicate()` within `seconds`; fails the test otherwise. The bound is generous:
+    a suite worker's stream consumer carries every test's records, and on a loaded machine 15 s was not enough."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()

@@ -78,6 +78,29 @@ def locked() -> Iterator[None]:
         yield
 
 
+def picked(table_name: str, pick: Callable[[dict[str, DynamoType]], Any]) -> list[Any] | None:
+    """`pick(attributes)` of every item of moto's table in this process, the Nones left out (None when moto
+    holds no such table here), under the table lock. A Scan through the API serialises each item to JSON
+    and back; a suite worker's table holds every test's items, so a reader that walks them all (the TTL
+    sweep, the suite's secrets check) reads them here instead."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from shared.local.aws import ACCOUNT, REGION
+
+    table = dynamodb_backends[ACCOUNT][REGION].tables.get(table_name)
+    if table is None:
+        return None
+    found = []
+    with _lock:
+        for partition in list(table.items.values()):
+            items: Any = partition.values() if table.range_key_attr else (partition,)
+            for item in items:
+                value = pick(item.attrs)
+                if value is not None:
+                    found.append(value)
+    return found
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:

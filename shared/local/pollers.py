@@ -13,7 +13,7 @@ import time
 import traceback
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.local.aws import ACCOUNT, REGION
@@ -432,23 +432,17 @@ def _expired_in_moto(table_name: str, attr: str, keys: list[str], now_s: int) ->
     moto is not here). A Scan through the API twice a second serialised the whole table each time: in a
     suite worker, whose table holds every test's items, that took a good part of the CPU (and moto's lock)."""
     try:
-        from moto.dynamodb.models import dynamodb_backends
-
         from shared.local import moto_txn
     except ImportError:  # pragma: no cover - moto is a dev dependency, always there for the local runtime
         return None
-    table = dynamodb_backends[ACCOUNT][REGION].tables.get(table_name)
-    if table is None:
-        return None
-    expired = []
-    with moto_txn.locked():
-        partitions: list[Any] = list(table.items.values())
-        for partition in partitions:
-            for item in (partition.values() if table.range_key_attr else (partition,)):
-                ttl = item.attrs.get(attr)
-                if ttl is not None and ttl.type == "N" and float(ttl.value) <= now_s:
-                    expired.append({k: item.attrs[k].to_json() for k in keys})
-    return expired
+
+    def expired(attrs: dict) -> dict | None:
+        ttl = attrs.get(attr)
+        if ttl is None or ttl.type != "N" or float(ttl.value) > now_s:
+            return None
+        return {k: attrs[k].to_json() for k in keys}
+
+    return moto_txn.picked(table_name, expired)
 
 
 def _batch_item_failures(result, props: dict, identifiers: list[str]) -> set[str] | None:

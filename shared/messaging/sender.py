@@ -62,7 +62,7 @@ class AttemptInFlight(Exception):
 
 RULES = ("messaging.quiet_hours", "general.time_zone", "messaging.retry_policy", "messaging.senders",
          "messaging.send_rates", "messaging.tenant_send_rate", "messaging.frequency_caps")
-SWEEP_PAGE = 100  # parked sends queued again per tenant per sweep; the next minute takes the rest
+SWEEP_PAGE = 100  # parked sends queued again per due-index shard per sweep; the next minute takes the rest
 
 
 class Rules:
@@ -278,18 +278,17 @@ def defer(message: SendMessage, wait_s: float, reason: str) -> None:
 
 
 def sweep_parked(limit: int = SWEEP_PAGE) -> int:
-    """requeueParkedSends: queue again each tenant's parked sends due within the minute (with what is left
-    of their wait as the delay), then delete them: one range query per tenant. A crash between the two
-    queues a message twice, which the attempt's conditional take makes harmless."""
-    from shared.clients.service import tenant_ids
+    """requeueParkedSends: queue again every tenant's parked sends due within the minute (with what is left
+    of their wait as the delay), then delete them: one range query per shard of the due index, however
+    many tenants. A crash between the two queues a message twice, which the attempt's conditional take
+    makes harmless."""
     from shared.messaging import store as parked
 
     now, done = clock.now_ms(), 0
-    for tenant in tenant_ids():
-        for item in parked.due_parked(tenant, now + 60_000, limit):
-            queue.later(SendMessage.parse(item.body), max(0.0, (item.due_at - now) / 1000))
-            item.delete()
-            done += 1
+    for item in parked.due_parked(now + 60_000, limit):
+        queue.later(SendMessage.parse(item.body), max(0.0, (item.due_at - now) / 1000))
+        item.delete()
+        done += 1
     return done
 
 

@@ -6,9 +6,11 @@ holds what is in effect now (one GetItem before a marketing send), and every cha
 sender and channel: the proof of consent, not just a flag.
 
 A parked send (`T#c#PARKED_SEND#<communication>#<attempt>`, SK `PARKED`) is a message that must wait
-longer than SQS's 15-minute delay (quiet hours overnight). It is in the sparse GSI1 partition
-`T#c#PARKED_SENDS` ordered by its due time, where the sweeper finds the due ones with one range query
-per tenant, queues them again and deletes them.
+longer than SQS's 15-minute delay (quiet hours overnight). It is in the due index of every tenant's
+parked sends (shared/db/due.py: GSI1 `P#DUE#PARKED_SEND#<shard>`, ordered by due time), where the sweeper
+finds the due ones with one range query per shard, however many tenants there are, queues them again
+and deletes them. (A partition per tenant cost a query per tenant every minute: at 1,000 tenants, 1,000
+queries a minute to find nothing.)
 
 A sender's bucket (`T#c#SENDER_BUCKET#<address>`, or `P#SENDER_BUCKET#<address>` for a sender the
 platform shares between tenants; SK `BUCKET`) holds the clock seconds the sender's sends are booked into
@@ -20,7 +22,7 @@ platform shares between tenants; SK `BUCKET`) holds the clock seconds the sender
 | consent in effect for an address | table | PK = `T#c#CONSENT#<channel>#<address>`, SK = `STATE` |
 | an address's consent records, oldest first | table | PK as above, SK begins_with `RECORD#` |
 | a tenant's opt-out records, newest first (getOptOutRequests) | GSI1 (sparse) | GSI1PK = `T#c#OPT_OUTS`, GSI1SK = `<at>#<id>` |
-| sends due by now (the sweeper) | GSI1 | GSI1PK = `T#c#PARKED_SENDS`, GSI1SK <= `<due ms>#~` |
+| every tenant's sends due by now (the sweeper) | GSI1 | GSI1PK = `P#DUE#PARKED_SEND#<shard>` (4 shards), GSI1SK <= `<due ms>~` |
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from shared import clock
-from shared.db import query
+from shared.db import due, query
 from shared.db.table import Item, platform_key, tenant_key
 from shared.db.tx import Tx
 from shared.db.writes import applied
@@ -113,11 +115,10 @@ def consent_records(client_id: str, channel: str, address: str, limit: int = 100
     return found
 
 
-def parked_partition(client_id: str) -> str:
-    return tenant_key(client_id, "PARKED_SENDS")
+PARKED = "PARKED_SEND"
 
 
-class ParkedSend(Item, discriminator="PARKED_SEND"):
+class ParkedSend(Item, discriminator=PARKED):
     client_id = UnicodeAttribute()
     communication_id = UnicodeAttribute()
     attempt = NumberAttribute()
@@ -126,9 +127,9 @@ class ParkedSend(Item, discriminator="PARKED_SEND"):
     reason = UnicodeAttribute()
 
     def keys(self):
-        return {"PK": tenant_key(self.client_id, "PARKED_SEND", self.communication_id, str(int(self.attempt))),
-                "SK": "PARKED", "GSI1PK": parked_partition(self.client_id),
-                "GSI1SK": f"{_ms(self.due_at)}#{self.communication_id}"}
+        pk = tenant_key(self.client_id, "PARKED_SEND", self.communication_id, str(int(self.attempt)))
+        return {"PK": pk, "SK": "PARKED", "GSI1PK": due.partition(PARKED, pk),
+                "GSI1SK": due.sort_key(self.due_at, f"{self.communication_id}#{int(self.attempt)}")}
 
 
 def park(client_id: str, communication_id: str, attempt: int, body: str, due_at: int, reason: str) -> None:
@@ -137,11 +138,9 @@ def park(client_id: str, communication_id: str, attempt: int, body: str, due_at:
                reason=reason).save()
 
 
-def due_parked(client_id: str, until_ms: int, limit: int) -> list[ParkedSend]:
-    """The tenant's parked sends due by `until_ms`, soonest first: one range query."""
-    found, _ = query.page(ParkedSend, parked_partition(client_id), index="GSI1", limit=limit,
-                          sk_between=(_ms(0), f"{_ms(until_ms)}~"))
-    return found
+def due_parked(until_ms: int, limit: int) -> list[ParkedSend]:
+    """Every tenant's parked sends due by `until_ms`, at most `limit` per shard, soonest first in each."""
+    return due.due_items(ParkedSend, PARKED, index="GSI1", now_ms=until_ms, limit=limit)
 
 
 def bucket_key(client_id: str, address: str, shared: bool) -> str:
