@@ -14,7 +14,8 @@ Fields (all integers; money as micros, shared.core.money):
 - per channel `<channel>:<figure>`: `outbound`, `inbound`; of the outbound ones `sent` (the provider took
   it: sent or any status after, bounced included), `delivered` (delivered, read, clicked or replied),
   `failed`, `bounced`, `opened` (read_at or clicked_at: a click implies an open), `clicked` (clicked_at),
-  `replied` (replied_at), `cost_micros` and `segments`.
+  `replied` (replied_at), `cost_micros` and `segments`; `skipped` (the sender skipped it, no provider
+  call: `provider_status` skipped) and `skipped_<reason>` per SKIP_REASONS (its error_code).
 Every field is one of a closed set (8 channels, 8 statuses...), so a counter item stays small.
 
 The channel index: one entry per communication, PK `T#<c>#COMMS#BYCHANNEL#<channel>`, SK
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 SHARDS, DAY_SHARDS = 16, 3
 SENT = frozenset({"sent", "delivered", "read", "clicked", "replied", "bounced"})
 DELIVERED = frozenset({"delivered", "read", "clicked", "replied"})
+SKIP_REASONS = ("opted_out", "frequency_cap")  # the sender's error codes for a marketing send it skips
 CATEGORIES = {"status": "status", "channel": "channel", "direction": "direction", "message_type": "type"}
 
 
@@ -75,6 +77,9 @@ def figures(comm: dict) -> dict[str, int]:
                 "failed": status == "failed", "bounced": status == "bounced",
                 "opened": bool(comm.get("read_at") or comm.get("clicked_at")),
                 "clicked": bool(comm.get("clicked_at")), "replied": bool(comm.get("replied_at"))}
+    if comm.get("provider_status") == "skipped":
+        reason = comm.get("error_code")
+        outbound.update({"skipped": True, **({f"skipped_{reason}": True} if reason in SKIP_REASONS else {})})
     fields.update({f"{channel}:{name}": 1 for name, yes in outbound.items() if yes})
     amounts = {"cost_micros": to_micros(comm["cost"]) if comm.get("cost") is not None else 0,
                "segments": int(comm.get("segments") or 0)}

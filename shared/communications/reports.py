@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from shared import clock
 from shared.communications.models import CHANNELS, Direction, MessageType, Status
-from shared.communications.projections import DAY_SHARDS, SHARDS, day_key, stats_key
+from shared.communications.projections import DAY_SHARDS, SHARDS, SKIP_REASONS, day_key, stats_key
 from shared.core.money import MICROS, from_micros
 from shared.db.projections import read_counter, read_counters
 from shared.errors import ValidationFailed
@@ -87,13 +87,16 @@ def _rows(counts: dict[str, int], channels: list[str], row) -> list[dict]:
 
 def communication_stats(scope: Scope, q: Any) -> dict:
     """getCommunicationStats: how many, by status, channel, direction and message type, with the total
-    cost and segments (of the channel asked for: the same figures, kept per channel too)."""
+    cost and segments (of the channel asked for: the same figures, kept per channel too), and the
+    marketing sends the sender skipped, by reason (an opt-out, a frequency cap)."""
     head, c, channels = _report(scope, q)
     mark = f"{q.channel}:"
     of = {k[len(mark):]: n for k, n in c.items() if k.startswith(mark)} if q.channel else c
     return {**head, "total": of.get("total", 0), "by_channel": {ch: c.get(f"channel_{ch}", 0) for ch in channels},
             "by_direction": _by(of, "direction", get_args(Direction)), "by_status": _by(of, "status", get_args(Status)),
-            "by_message_type": _by(of, "type", get_args(MessageType)), **_money(c, channels)}
+            "by_message_type": _by(of, "type", get_args(MessageType)), **_money(c, channels),
+            "skipped": {"total": _sum(c, channels, "skipped"),
+                        **{reason: _sum(c, channels, f"skipped_{reason}") for reason in SKIP_REASONS}}}
 
 
 def _money(c: dict[str, int], channels: list[str]) -> dict:

@@ -205,8 +205,16 @@ def test_a_status_callback_url_must_name_a_communication(api, local, fakes):
 
 
 # --- Twilio inbound -----------------------------------------------------------------------------------
+def _skipped(api, local, token) -> dict:
+    local.poller.settle("streams")
+    r = api.get("/communications/stats", token=token)
+    assert r.status_code == 200, r.text
+    return r.json()["skipped"]
+
+
 def test_stop_skips_marketing_until_start(api, local, tenant, manager, fakes):
     phone = _number()
+    before = _skipped(api, local, manager)
     answer = fakes.send_inbound(phone, tenant["number"], "  stop ")
     assert answer["status"] == 200 and "<Message>" not in answer["answer"]
     marketing = _sms(api, manager, tenant, to=phone, message_type="marketing")
@@ -216,6 +224,9 @@ def test_stop_skips_marketing_until_start(api, local, tenant, manager, fakes):
     assert skipped["status"] == "failed" and skipped["error_code"] == "opted_out"
     assert _get(api, manager, transactional["id"])["status"] == "sent"
     assert not [m for m in fakes.outbox("twilio") if m["body"] == marketing["content"]]
+    counted = _skipped(api, local, manager)  # the skip is counted, by its reason
+    assert (counted["total"], counted["opted_out"]) == (before["total"] + 1, before["opted_out"] + 1)
+    assert counted["frequency_cap"] == before["frequency_cap"]
 
     assert fakes.send_inbound(phone, tenant["number"], "Start")["status"] == 200
     again = _sms(api, manager, tenant, to=phone, message_type="marketing")

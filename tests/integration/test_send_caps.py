@@ -89,3 +89,6 @@ def test_marketing_over_the_daily_cap_waits_for_the_next_day_and_transactional_g
     assert got["status"] == "failed" and got["provider_status"] == "skipped" and got["error_code"] == "frequency_cap"
     assert _history(got) == ["queued", "sending", "failed"]
     assert _get(api, token, receipt["id"])["status"] == "sent"
+    local.poller.settle("streams")  # counted by its reason in the tenant's stats (this test's tenant alone)
+    stats = api.get("/communications/stats", token=token, params={"channel": "sms"}).json()
+    assert stats["skipped"] == {"total": 1, "opted_out": 0, "frequency_cap": 1}

@@ -35,6 +35,9 @@ class CommunicationStats(_Report):
     by_message_type: dict[str, int]
     total_cost: Decimal
     total_segments: int
+    skipped: dict[str, int] = Field(description="marketing sends the sender skipped without a provider call: "
+                                                "`total`, `opted_out` (the recipient opted out of the channel), "
+                                                "`frequency_cap` (messaging.frequency_caps with over_cap skip)")
 
 
 class Delivery(BaseModel):
