@@ -14,7 +14,8 @@
 6c. Communications at two tenant sizes: the reports' and lists' calls and items read (shared.local.bench_comms).
 7. getUsers past soft-deleted users: calls and items read (shared.local.bench_scale.measure_deleted).
 8. moto SQS send/receive/delete of 10 at 10 and 10,000 queued, moto's own and patched (shared.local.bench_sqs).
-11. The send pipeline: messages per second, AWS calls and DynamoDB items written per message (shared.local.bench_send).
+11. The send pipeline: messages per second, AWS calls and DynamoDB items written per message on each path, and the
+    capacity model at 500 messages a second computed from them (shared.local.bench_send).
 
 CPU time, not wall-clock: these shared machines swing too much. A child's CPU (user + system)
 comes from os.wait4, the per-child form of getrusage(RUSAGE_CHILDREN) deltas; its peak RSS is its

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 _HOOK_ID = "echelonx-bench-dynamodb-calls"
 _EVENT = "after-call.dynamodb"
+_PARAMS = "provide-client-params.dynamodb"  # the call's own parameters, before serialisation
 _local = threading.local()
 _installed = threading.Lock()
 _hooked = False
@@ -33,6 +34,10 @@ class Tally:
     calls: Counter = field(default_factory=Counter)  # DynamoDB operation -> calls
     items: int = 0  # items read
     aws: Counter = field(default_factory=Counter)  # every AWS call, "service:Operation" -> calls
+    # DynamoDB items written, as the request names them: "single" (PutItem, UpdateItem, DeleteItem,
+    # BatchWriteItem) or "transaction" (TransactWriteItems: DynamoDB bills each item twice), by kind of item
+    # (the entity in its partition key: COMM, COUNTER, AUDIT...).
+    written: Counter = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -54,6 +59,34 @@ def items_read(operation: str, parsed: dict) -> int:
     if operation == "TransactGetItems":
         return sum(1 for answer in parsed.get("Responses") or [] if answer.get("Item"))
     return 0
+
+
+def kind_of(key: dict) -> str:
+    """The kind of item a key names: the first word after the tenant (`T#<c>#COMM#...` → COMM) or the
+    platform prefix (`P#DUE#...` → DUE); a counter with its name (`COUNTER#COMMSTATS`)."""
+    pk = str((key.get("PK") or {}).get("S", ""))
+    parts = pk.split("#")
+    kind = parts[2] if parts[0] == "T" and len(parts) > 2 else parts[1] if len(parts) > 1 else pk or "?"
+    return f"COUNTER#{parts[3]}" if kind == "COUNTER" and len(parts) > 3 else kind  # which counter: COMMSTATS...
+
+
+def items_written(operation: str, params: dict) -> list[tuple[str, str]]:
+    """(single | transaction, kind) of each item one DynamoDB write call writes."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return [("single", kind_of(params.get("Item") or params.get("Key") or {}))]
+    if operation == "BatchWriteItem":
+        return [("single", kind_of((r.get("PutRequest") or {}).get("Item") or (r.get("DeleteRequest") or {}).get("Key") or {}))
+                for requests in (params.get("RequestItems") or {}).values() for r in requests]
+    if operation == "TransactWriteItems":
+        return [("transaction", kind_of(op.get("Item") or op.get("Key") or {}))
+                for entry in params.get("TransactItems") or [] for name, op in entry.items() if name != "ConditionCheck"]
+    return []
+
+
+def _before_call(model=None, params=None, **_) -> None:
+    tally = getattr(_local, "tally", None)
+    if tally is not None and model is not None:
+        tally.written.update(items_written(model.name, params or {}))
 
 
 def _after_call(model=None, parsed=None, **_) -> None:
@@ -86,15 +119,18 @@ def install_call_counter() -> None:
         def init(self, *args, **kwargs):
             original(self, *args, **kwargs)
             self.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+            self.register(_PARAMS, _before_call, unique_id=_HOOK_ID + "-params")
             self.register("after-call", _after_any_call, unique_id=_HOOK_ID + "-any")
 
         botocore.session.Session.__init__ = init
         for obj in gc.get_objects():
             if isinstance(obj, botocore.session.Session):
                 obj.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+                obj.register(_PARAMS, _before_call, unique_id=_HOOK_ID + "-params")
                 obj.register("after-call", _after_any_call, unique_id=_HOOK_ID + "-any")
             elif isinstance(obj, botocore.client.BaseClient):
                 obj.meta.events.register(_EVENT, _after_call, unique_id=_HOOK_ID)
+                obj.meta.events.register(_PARAMS, _before_call, unique_id=_HOOK_ID + "-params")
                 obj.meta.events.register("after-call", _after_any_call, unique_id=_HOOK_ID + "-any")
         _hooked = True
 

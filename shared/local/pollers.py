@@ -259,7 +259,7 @@ class Pollers:
         """Invoke once: (None if the batch is done, else the sequence number to retry from; whether it raised)."""
         sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
         try:
-            result = fn.invoke({"Records": _jsonable(records)})
+            result = fn.invoke({"Records": stream_records(records)})
         except Exception:  # noqa: BLE001 - the whole batch is retried, like Lambda
             self.errors.append(f"{fn.logical_id}: " + traceback.format_exc())
             return sequence[0], True
@@ -300,7 +300,7 @@ class Pollers:
                 "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
                 "approximateArrivalOfFirstRecord": arrivals[0], "approximateArrivalOfLastRecord": arrivals[-1],
                 "batchSize": len(records), "streamArn": stream_arn},
-            "payload": {"Records": _jsonable(records)},
+            "payload": {"Records": stream_records(records)},
         }
         s3 = self.aws.client("s3")
         try:
@@ -510,6 +510,6 @@ def _utc(when) -> str | None:
     return _aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _jsonable(records: list) -> list:
+def stream_records(records: list) -> list:
     """Stream records as Lambda delivers them: JSON (datetimes as epoch seconds)."""
     return json.loads(json.dumps(records, default=lambda v: v.timestamp() if isinstance(v, datetime) else str(v)))

@@ -58,14 +58,7 @@ def send_status_callback(
     state: FakeState, sid: str, status: str, error_code: int | None = None
 ) -> dict[str, Any]:
     """Move message `sid` to `status` and POST Twilio's status callback to its StatusCallback URL."""
-    if status not in MESSAGE_STATUSES:
-        raise CallbackError(400, f"status must be one of {sorted(MESSAGE_STATUSES)}")
-    url, params = _advance(state, sid, status, error_code)
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "User-Agent": "TwilioProxy/1.1",
-        "X-Twilio-Signature": signature(url, params, state.credentials.twilio_auth_token),
-    }
+    url, params, headers = status_callback(state, sid, status, error_code)
     request = urllib.request.Request(
         url, data=urlencode(params).encode("utf-8"), headers=headers, method="POST"
     )
@@ -77,6 +70,22 @@ def send_status_callback(
     except (urllib.error.URLError, OSError) as exc:
         raise CallbackError(502, f"callback to {url} failed: {exc}") from None
     return {"url": url, "status": answered, "params": params}
+
+
+def status_callback(
+    state: FakeState, sid: str, status: str, error_code: int | None = None
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """Move message `sid` to `status`; the URL, form and headers of the callback Twilio would post (a
+    bench applies it in its own thread, to count what applying it costs)."""
+    if status not in MESSAGE_STATUSES:
+        raise CallbackError(400, f"status must be one of {sorted(MESSAGE_STATUSES)}")
+    url, params = _advance(state, sid, status, error_code)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": "TwilioProxy/1.1",
+        "X-Twilio-Signature": signature(url, params, state.credentials.twilio_auth_token),
+    }
+    return url, params, headers
 
 
 AUTO_DELAY_S = 0.2  # after the send's answer, as Twilio's callbacks come after its 201
