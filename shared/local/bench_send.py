@@ -94,37 +94,21 @@ def _callbacks(runtime) -> tuple[float, Tally]:
     """One delivery report per message, as the providers post them: Twilio's `delivered` status callback
     (signed, to ReceiveTwilioStatusFunction) for each text, SendGrid's `delivered` event for each email,
     100 events to a post (ReceiveSendgridEventsFunction). Invoked here, in this thread, to be counted."""
-    from urllib.parse import urlencode, urlsplit
-
-    from shared.local.fakes import provider_events, twilio_callbacks
-    from shared.local.sample_events import api_event
+    from shared.local import delivery_reports as reports
 
     fakes = runtime.provider_fakes
-    posts = []
-    for sid, entry in list(fakes.state.messages.items()):
-        if entry.get("callback"):
-            url, form, headers = twilio_callbacks.status_callback(fakes.state, sid, "delivered")
-            posts.append(("ReceiveTwilioStatusFunction", "POST /webhooks/twilio/status", url, urlencode(form),
-                          headers))
-    events = [provider_events.sendgrid_event(fakes.state, e["id"], "delivered") for e in fakes.outbox("sendgrid")]
-    url = runtime.url + "/webhooks/sendgrid/events"
-    for i in range(0, len(events), 100):
-        body = json.dumps(events[i:i + 100], separators=(",", ":"))
-        stamp = str(events[i]["timestamp"])
-        posts.append(("ReceiveSendgridEventsFunction", "POST /webhooks/sendgrid/events", url, body, {
-            "Content-Type": "application/json", "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
-            "X-Twilio-Email-Event-Webhook-Signature": fakes.event_key.sign(stamp, body.encode())}))
+    posts = [reports.twilio_status(fakes, sid, "delivered") for sid, entry in list(fakes.state.messages.items())
+             if entry.get("callback")]
+    posts += reports.sendgrid_events(fakes, runtime.url, [reports.sendgrid_event(fakes, e["id"], "delivered")
+                                                          for e in fakes.outbox("sendgrid")])
     seconds, tally = 0.0, Tally()
-    for function, route, url, body, headers in posts:
-        parts = urlsplit(url)
-        event = api_event(route, {}, {}, None, None, {k.lower(): v for k, v in headers.items()})
-        event.update(rawPath=parts.path, rawQueryString=parts.query, body=body)
+    for post in posts:
         started = time.perf_counter()
         with counting() as got:
-            answer = runtime.functions[function].invoke(event)
+            answered = reports.deliver(runtime, post)
         seconds += time.perf_counter() - started
-        if not 200 <= int(answer.get("statusCode", 500)) < 300:
-            raise RuntimeError(f"{function} answered {answer.get('statusCode')}: {answer.get('body')}")
+        if not 200 <= answered < 300:
+            raise RuntimeError(f"{post.function} answered {answered}")
         _add(tally, got)
     return seconds, tally
 

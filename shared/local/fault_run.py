@@ -8,10 +8,14 @@
 - The sender is killed 3 times: between a provider's answer and the status write, between taking an
   attempt and the provider call, and in the middle of a batch. A kill is a BaseException: the batch
   processor cannot catch it, so the invocation dies with its batch undeleted, as a crashed Lambda does.
+- Every message the providers took is reported, after each batch, as they report it: Twilio's signed
+  status callbacks `sent` then `delivered`, SendGrid's signed events `processed` then `delivered` (100
+  to a post); each report three times, and for 20% of the messages the later status first. So an
+  ambiguous email is settled by its `processed` event, as it would be, instead of waiting out its window.
 
 Then it counts: what reached each provider, per message (at the fake); what became of each
-communication; what is in the dead-letter queue; status moves against the forward order; and the
-counters against a recount. This module is the send queue's event source mapping (the runtime's pollers
+communication; what is in the dead-letter queue; status moves against the forward order; each report
+stored once and applied (every message sent ends delivered); and the counters against a recount. This module is the send queue's event source mapping (the runtime's pollers
 are off, so it can duplicate and kill), and all waiting (backoffs, settle checks, visibility timeouts) is
 done by moving the shared clock, never by sleeping: the run is as fast as the code.
 
@@ -45,6 +49,8 @@ MAX_STEPS = 20_000  # of STEP_S: 3.5 days of clock; a run that needs more has lo
 INVALID_NUMBER = "+15005550001"  # the Twilio fake's magic number for 21211
 KILLS = ("between the answer and the status write", "between the take and the provider call", "mid-batch")
 _INDEX = re.compile(r"Fault run message (\d+)\b")
+REPORTED, OUT_OF_ORDER = 3, 0.20  # each report posted 3 times; this share of the messages later status first
+REPORTS = {"twilio": ("sent", "delivered"), "sendgrid": ("processed", "delivered")}
 
 
 class Killed(BaseException):
@@ -76,18 +82,28 @@ class Figures:
     regressions: list[str] = field(default_factory=list)
     counter_differences: list[str] = field(default_factory=list)
     counters_recounted: int = 0
+    reports_posted: int = 0  # callback requests (each report 3 times; SendGrid's 100 events to a post)
+    reports: int = 0  # distinct reports (message, status)
+    reports_out_of_order: int = 0  # messages whose later status was posted first
+    reports_stored: int = 0  # received events stored (their claims): must equal `reports`
+    reports_refused: list[str] = field(default_factory=list)  # a callback answered other than 2xx
+    reports_failed: list[str] = field(default_factory=list)  # stored, but failed to apply
+    sent_not_delivered: list[str] = field(default_factory=list)  # reported delivered, still short of it
 
     def problems(self) -> list[str]:
         """What breaks a promise of the pipeline (empty when the run is clean)."""
         found = []
         for name in ("lost", "duplicates_unreported", "sent_not_reached", "failed_but_reached", "permanent_without_code",
-                     "exhausted_not_dead_lettered", "regressions", "counter_differences"):
+                     "exhausted_not_dead_lettered", "regressions", "counter_differences", "reports_refused",
+                     "reports_failed", "sent_not_delivered"):
             if getattr(self, name):
                 found.append(f"{name}: {getattr(self, name)[:5]} ({len(getattr(self, name))})")
         if self.duplicates_sms:
             found.append(f"{self.duplicates_sms} text messages reached Twilio more than once")
         if self.redriven:
             found.append(f"{self.redriven} messages were redriven to the dead-letter queue by SQS")
+        if self.reports_stored != self.reports:
+            found.append(f"{self.reports_stored} received events stored for {self.reports} distinct reports")
         return found
 
 
@@ -186,7 +202,43 @@ def _deliver(sender, messages: list[dict], kill: str | None, figures: Figures) -
     return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
 
 
-def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str]) -> None:
+class _Reporter:
+    """Posts the reports of what the providers took since the last call (module docstring)."""
+
+    def __init__(self, runtime, rng: random.Random, figures: Figures):
+        self.runtime, self.rng, self.figures = runtime, rng, figures
+        self.texts = self.emails = 0  # how far into the fakes' messages and outbox it has reported
+
+    def report(self) -> None:
+        from shared.local import delivery_reports as reports
+
+        fakes, figures = self.runtime.provider_fakes, self.figures
+        sids = list(fakes.state.messages)[self.texts:]
+        emails = [e["id"] for e in fakes.outbox("sendgrid")[self.emails:]]
+        self.texts, self.emails = self.texts + len(sids), self.emails + len(emails)
+        first: list = []  # the first copy of each report, in the order the run posts them
+        events: list = []
+        for provider, taken in (("twilio", sids), ("sendgrid", emails)):
+            for message in taken:
+                statuses = list(REPORTS[provider])
+                if self.rng.random() < OUT_OF_ORDER:
+                    statuses.reverse()
+                    figures.reports_out_of_order += 1
+                figures.reports += len(statuses)
+                if provider == "twilio":
+                    first += [reports.twilio_status(fakes, message, status) for status in statuses]
+                else:
+                    events += [reports.sendgrid_event(fakes, message, status) for status in statuses]
+        posts = first + reports.sendgrid_events(fakes, self.runtime.url, events)
+        for copy in range(REPORTED):  # a copy is the same request again: the same event ids, the same signature
+            for post in posts if copy == 0 else self.rng.sample(posts, len(posts)):
+                figures.reports_posted += 1
+                answered = reports.deliver(self.runtime, post)
+                if not 200 <= answered < 300:
+                    figures.reports_refused.append(f"{post.function} {answered}")
+
+
+def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str], reporter: _Reporter) -> None:
     """Receive and deliver until every communication is decided, moving the clock when the queue is empty."""
     from shared.communications import store
 
@@ -201,6 +253,7 @@ def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str]) -> N
             if not store.list_by_status(tenant, "queued", keep=None, limit=1, cursor=None)[0]:
                 return
             runtime.provider_fakes.wait_idle()  # a stalled send goes through before the clock moves past it
+            reporter.report()
             clock.advance(STEP_S)
             steps += 1
             continue
@@ -214,6 +267,7 @@ def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str]) -> N
         for m in got:  # a failed copy comes back after its visibility timeout, as the original does
             if m["MessageId"] in copy_failed:
                 sqs.send_message(QueueUrl=url, MessageBody=m["Body"], DelaySeconds=min(visibility, 900))
+        reporter.report()
 
 
 def _settle_streams(runtime) -> None:
@@ -250,10 +304,23 @@ def _count(runtime, tenant: str, made: dict[str, int], figures: Figures) -> None
     figures.dead_letters, figures.redriven = len(dead_ids), sum(1 for m in dead if not m["reason"])
     for comm_id, index in made.items():
         _judge(store.get(tenant, comm_id), reached[index], dead_ids, figures)
+    _count_reports(runtime, tenant, figures)
     _settle_streams(runtime)
     counted = recount(tenant, dry_run=True)
     figures.counters_recounted = counted.items
     figures.counter_differences = [f"{d}" for d in counted.differences]
+
+
+def _count_reports(runtime, tenant: str, figures: Figures) -> None:
+    """The received events stored for the tenant (their dedupe claims) and those that failed to apply."""
+    from shared.local import moto_txn
+    from shared.webhooks import store as received
+
+    claim = f"T#{tenant}#WEBHOOK_EVENT#"
+    figures.reports_stored = len(moto_txn.picked(runtime.aws.names["Table"],
+                                                 lambda a: 1 if str(a["PK"].value).startswith(claim) else None) or [])
+    failed, _ = received.page(tenant, status="failed", limit=100, cursor=None)
+    figures.reports_failed = [f"{w.id} {w.event_type}: {w.error_message}" for w in failed]
 
 
 def _judge(item, times: int, dead_ids: set[str], figures: Figures) -> None:
@@ -269,11 +336,7 @@ def _judge(item, times: int, dead_ids: set[str], figures: Figures) -> None:
         figures.lost.append(item.id)
         return
     if item.status != "failed":
-        figures.outcomes["sent"] += 1
-        if not times:
-            figures.sent_not_reached.append(item.id)
-        if times > 1 and item.channel != "email":
-            figures.duplicates_sms += 1
+        _judge_sent(item, times, figures)
         return
     figures.outcomes["failed"] += 1
     if times:
@@ -286,6 +349,16 @@ def _judge(item, times: int, dead_ids: set[str], figures: Figures) -> None:
         figures.exhausted += 1
         if item.id not in dead_ids:
             figures.exhausted_not_dead_lettered.append(item.id)
+
+
+def _judge_sent(item, times: int, figures: Figures) -> None:
+    figures.outcomes["sent"] += 1
+    if item.status not in ("delivered", "read", "clicked", "replied"):  # its delivered report was posted
+        figures.sent_not_delivered.append(f"{item.id} {item.status}")
+    if not times:
+        figures.sent_not_reached.append(item.id)
+    if times > 1 and item.channel != "email":
+        figures.duplicates_sms += 1
 
 
 def _drain(runtime, queue: str) -> list[dict[str, Any]]:
@@ -326,7 +399,9 @@ def run(n: int = 1000, seed: int = 7, progress: Callable[[str], None] | None = N
         # needs five messages in its batch.
         batches = max(8, n // 10)
         kill_at = {max(1, batches * k // 8): kind for k, kind in enumerate(KILLS, start=1)}
-        _drive(runtime, tenant, figures, kill_at)
+        reporter = _Reporter(runtime, random.Random(seed + 1), figures)
+        _drive(runtime, tenant, figures, kill_at, reporter)
+        reporter.report()  # what the last batch's stalled sends delivered
         runtime.provider_fakes.random_faults("twilio", {})
         runtime.provider_fakes.random_faults("sendgrid", {})
         if progress:
@@ -356,6 +431,11 @@ def report(f: Figures) -> str:
         ["emails sent once more unconfirmed (counted)", f"{f.email_resent:,} ({f.reached[2]:,} reached twice)"],
         ["redriven by SQS", f"{f.redriven:,}"],
         ["status regressions", f"{len(f.regressions):,}"],
+        ["delivery reports: posted (distinct; later status first)",
+         f"{f.reports_posted:,} ({f.reports:,}; {f.reports_out_of_order:,} messages)"],
+        ["reports stored once / refused / failed to apply",
+         f"{f.reports_stored:,} / {len(f.reports_refused):,} / {len(f.reports_failed):,}"],
+        ["sent but not delivered at the end", f"{len(f.sent_not_delivered):,}"],
         ["counters vs a recount", f"{len(f.counter_differences):,} differences ({f.counters_recounted:,} items)"],
     ]
     return table(["fault run", "figure"], rows)

@@ -1,5 +1,6 @@
 """The fault run of the send pipeline (shared/local/fault_run.py) with 1,000 messages: duplicated SQS
-deliveries, 30% transient, 2% permanent and 1% ambiguous provider answers, the sender killed 3 times.
+deliveries, 30% transient, 2% permanent and 1% ambiguous provider answers, the sender killed 3 times,
+every delivery report posted 3 times and 20% of them out of order.
 `make faults` runs the same with 10,000 and prints the table (README: "The fault run").
 
 It runs in a process of its own, as `make faults` does: in a suite worker it would share moto (and its
@@ -48,3 +49,10 @@ def test_permanent_refusals_fail_with_their_code_and_exhausted_ones_are_dead_let
 def test_no_status_moves_back_and_the_counters_equal_a_recount(figures):
     assert figures.regressions == [] and figures.counter_differences == []
     assert figures.counters_recounted > 0
+
+
+def test_every_report_is_stored_once_and_applied_whatever_the_copies_and_order(figures):
+    assert figures.reports_out_of_order > 0 and figures.reports_posted > 2 * figures.reports  # 3 copies each
+    assert figures.reports_stored == figures.reports  # one received event per (message, status)
+    assert figures.reports_refused == [] and figures.reports_failed == []
+    assert figures.sent_not_delivered == []  # a late `sent` after `delivered` moved nothing back
