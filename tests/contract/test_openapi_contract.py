@@ -48,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from shared import clock
 from shared.core.rights import ROLE_RANK
 from tests.addresses import fresh_loopback, session_from
 from tests.fixture_gateway import FIXTURES, PACKAGE, fixture_gateway, serving
@@ -174,8 +175,34 @@ def _schema(document: dict, coverage: bool):
     return loaded
 
 
+def _provider_signature(case, fuzz_state) -> dict | None:
+    """For a provider callback route, the headers its provider would sign the generated request with:
+    the fuzzer cannot forge them, so unsigned it would only ever reach the 403, never the parsing and
+    applying behind it. Computed over the request exactly as it will be sent (prepared by requests)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from shared.local.fakes.twilio_callbacks import signature
+
+    path = case.operation.path
+    if not path.startswith(("/webhooks/twilio/", "/webhooks/sendgrid/")):
+        return None
+    kwargs = case.as_transport_kwargs(base_url=fuzz_state.url)
+    prepared = requests.Request(**{k: kwargs[k] for k in ("method", "url", "headers", "params", "data", "json",
+                                                           "files", "cookies") if k in kwargs}).prepare()
+    body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body or b""
+    fakes = fuzz_state.local.provider_fakes
+    if path.startswith("/webhooks/twilio/"):
+        parts = urlsplit(prepared.url)  # the local runtime's public URL is the gateway's own
+        url = f"{fuzz_state.url}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return {"X-Twilio-Signature": signature(url, form, fakes.state.credentials.twilio_auth_token)}
+    stamp = str(clock.now_s())
+    return {"X-Twilio-Email-Event-Webhook-Timestamp": stamp,
+            "X-Twilio-Email-Event-Webhook-Signature": fakes.event_key.sign(stamp, body)}
+
+
 def _call(case, fuzz_state, bearer, role):
-    headers = bearer(role) if role != "anonymous" else None
+    headers = bearer(role) if role != "anonymous" else _provider_signature(case, fuzz_state)
     # Anonymous cases are mostly failed logins: from an address of their own, so the per-address
     # login limit they reach locks only the fuzzer out, not the seeded logins on 127.0.0.1.
     session = fuzz_state.anonymous if role == "anonymous" else None
