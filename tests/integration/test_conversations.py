@@ -9,6 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from shared import clock
 from shared.ids import new_id
@@ -313,13 +314,20 @@ def test_a_members_message_becomes_one_inbound_communication_counted_once(api, l
     sid, content = made["conversation_sid"], f"Is my table ready? {new_id()}"
     clock.freeze(clock.now_ms() + 120_000)
 
-    first = fakes.send_conversation_inbound(sid, "+14155550142", content)
+    control = f"{fakes.base_url}/_fake/twilio/conversations/{sid}"  # as the README's curl calls it
+    r = requests.post(f"{control}/inbound", json={"author": "+14155550142", "body": content}, timeout=10)
+    assert r.status_code == 200, r.text
+    first = r.json()
     assert first["status"] == 200, first["answer"]
+    assert requests.post(f"{fakes.base_url}/_fake/twilio/conversations/CH{'0' * 32}/inbound",
+                         json={"author": "x", "body": "y"}, timeout=10).status_code == 404
     params, headers = first["params"], first["headers"]
     assert params["EventType"] == "onMessageAdded" and params["ParticipantSid"].startswith("MB")
     # Twilio's retry (the same idempotency token), the very same request replayed, and the same message
     # without the token (another event key): one communication, counted once.
-    assert fakes.send_conversation_event(sid, params["MessageSid"])["status"] == 200
+    again = requests.post(f"{control}/events", json={"message_sid": params["MessageSid"]}, timeout=10).json()
+    assert again["status"] == 200 and again["headers"]["I-Twilio-Idempotency-Token"] == \
+        first["headers"]["I-Twilio-Idempotency-Token"]
     assert _form(api, params, {"x-twilio-signature": headers["X-Twilio-Signature"],
                                "i-twilio-idempotency-token": headers["I-Twilio-Idempotency-Token"]}).status_code == 200
     assert _form(api, params, {"x-twilio-signature": headers["X-Twilio-Signature"]}).status_code == 200
