@@ -42,6 +42,13 @@ def get_by_sid(scope: Scope, conversation_sid: str) -> dict:
     return found.public()
 
 
+def find_by_sid(conversation_sid: str) -> dict | None:
+    """The conversation this Twilio sid names, in whichever tenant (a provider callback knows only the sid);
+    None when no conversation has it."""
+    found = store.by_sid(conversation_sid)
+    return None if found is None else found.public()
+
+
 def count_message(scope: Scope, conversation_id: str, body) -> dict:
     """updateConversationMessageCount: the rules of the module docstring."""
     return record_message(scope.tenant_required(), conversation_id, body.message_sid,

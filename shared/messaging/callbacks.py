@@ -1,4 +1,5 @@
-"""Provider callbacks: Twilio's status callbacks and inbound messages, SendGrid's event webhook.
+"""Provider callbacks: Twilio's status callbacks, inbound messages and Conversations events, SendGrid's event
+webhook.
 
 Each request proves where it comes from first: Twilio's X-Twilio-Signature (HMAC-SHA1 of the URL it
 called and the form, checked by the twilio SDK's RequestValidator against our public URL: API Gateway
@@ -11,7 +12,8 @@ applied (shared.messaging.provider_events), and settled processed or failed (wit
 retryFailedWebhooks, or the provider's own redelivery of an event stored failed). A duplicate or replay
 of an applied event changes nothing. Status callbacks name their communication in the URL Twilio signs
 (shared.messaging.sender), SendGrid's events in their `custom_args`; an inbound message's tenant is the one
-whose `sms.default_sender` is its `To` number (shared.messaging.projections).
+whose `sms.default_sender` is its `To` number (shared.messaging.projections); a Conversations event's, the one
+whose conversation its ConversationSid is (the sid's platform-wide claim).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 MAX_AGE_S, MAX_SKEW_S = 300, 60  # a SendGrid post older than 5 minutes, or this far ahead, is refused
 MAX_EVENTS = 1000  # per SendGrid post (it batches at most a few hundred)
+CONVERSATION_MESSAGE_ADDED = "onMessageAdded"  # the Conversations post-event we subscribe to
 
 
 # --- signatures ----------------------------------------------------------------------------------
@@ -132,6 +135,31 @@ def twilio_inbound(url: str, form: Mapping[str, str], headers: Mapping[str, str]
     if not applied:  # a duplicate: the same answer, nothing written again
         return provider_events.keyword_answer(tenant, provider_events.keyword_of(form)[0])
     return answer if answer is not None else provider_events.twiml()
+
+
+def twilio_conversation(url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> None:
+    """A Twilio Conversations post-event webhook (signed): an onMessageAdded stored once by its idempotency
+    token, else MessageSid + EventType, under the tenant whose conversation the sid names, then applied.
+    Another event type, or a sid no conversation of ours has, is answered and left (logged)."""
+    verify_twilio(url, form, headers)
+    kind, sid = form["EventType"], form["ConversationSid"]
+    if kind != CONVERSATION_MESSAGE_ADDED:  # only onMessageAdded is subscribed: another is a misconfiguration
+        logger.warning("a conversation event of a type we do not read", extra={"event_type": kind})
+        return
+    from shared.conversations.service import find_by_sid
+
+    conversation = find_by_sid(sid)
+    if conversation is None:
+        # Like an inbound SMS to a number no tenant declares: the tenant is what an event is stored under, and
+        # no record names this sid. Ours are recorded before anyone is added to them, so it is not a race.
+        logger.warning("a conversation event for a conversation we have no record of",
+                       extra={"conversation_sid": sid, "message_sid": form["MessageSid"]})
+        return
+    tenant = conversation["client_id"]
+    event_id = headers.get("i-twilio-idempotency-token") or f"{form['MessageSid']}:{kind}"
+    provider_events.store_and_apply(
+        tenant, "twilio", provider_events.CONVERSATION_EVENT, event_id, dict(form), None,
+        lambda _: provider_events.apply_conversation_message(tenant, conversation, form))
 
 
 # --- SendGrid --------------------------------------------------------------------------------------

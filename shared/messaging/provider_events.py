@@ -11,6 +11,10 @@ Inbound SMS (the whole trimmed body, any case; Twilio's `OptOutType` first when 
 word opts the sender out of SMS, a START word back in (each a consent record: source, keyword, sender,
 channel, tenant), HELP / INFO answers the tenant's `sms.help_text` as TwiML; anything else becomes an
 inbound communication of the member with that phone, whose last_active moves to now.
+
+A message added to a conversation (Twilio Conversations' onMessageAdded) is counted on the conversation once
+by its sid, and, unless it is our own post, recorded as an inbound communication (channel `conversation`)
+of the conversation's member.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ SENDGRID_STATUS = {"processed": "sent", "delivered": "delivered", "open": "read"
                    "bounce": "bounced", "dropped": "failed"}
 EMAIL_OPT_OUTS = frozenset({"spamreport", "unsubscribe", "group_unsubscribe"})
 _TRIES = 3
+CONVERSATION_EVENT = "conversation.onMessageAdded"  # a stored Conversations event's type
 
 
 class NotApplied(Exception):
@@ -83,6 +88,8 @@ def reapply(event: received.Webhook) -> str:
     payload = json.loads(event.payload)
     if event.provider == "twilio" and event.event_type == "message.inbound":
         apply(event, lambda: apply_inbound(event.client_id, event.id, payload))
+    elif event.provider == "twilio" and event.event_type == CONVERSATION_EVENT:
+        apply(event, lambda: _reapply_conversation_message(event.client_id, payload))
     elif event.provider == "twilio":
         apply(event, lambda: apply_twilio_status(event.client_id, event.communication_id or "", payload))
     elif event.provider == "sendgrid":
@@ -174,6 +181,54 @@ def apply_inbound(tenant: str, event_id: str, form: Mapping[str, str]) -> str:
     if member:
         members.mark_active(tenant, member["id"], clock.now_ms(), "receiveInboundMessage")
     return twiml()
+
+
+def apply_conversation_message(tenant: str, conversation: Mapping[str, Any], form: Mapping[str, str]) -> None:
+    """A message added to the tenant's conversation: counted once by its sid (message_count, last_message_at:
+    shared.conversations.service.record_message), and, unless we posted it ourselves (its attributes name a
+    communication of this tenant: the sender's conversation channel), recorded as an inbound communication of
+    the conversation's member, whose last_active moves forward to it. The communication's id derives from the
+    message sid, so the message is recorded once whichever deliveries of its event are applied."""
+    from datetime import datetime
+
+    from shared.communications.service import record_inbound
+    from shared.conversations.service import record_message
+    from shared.ids import id_for
+
+    message_sid = form["MessageSid"]
+    at = int(datetime.fromisoformat(form["DateCreated"]).timestamp() * 1000)  # validated at the door
+    member_id = conversation.get("member_id")
+    if not _posted_by_us(tenant, form.get("Attributes")):
+        record_inbound(tenant, id_for(message_sid, at), {
+            "channel": "conversation", "provider": "twilio", "provider_id": message_sid,
+            "provider_status": "received", "content": form.get("Body") or "", "member_id": member_id,
+            "metadata": {name: value for name, value in (
+                ("conversation_sid", form["ConversationSid"]), ("message_sid", message_sid),
+                ("author", form.get("Author")), ("participant_sid", form.get("ParticipantSid"))) if value}})
+        if member_id:
+            from shared.members import service as members
+
+            members.mark_active(tenant, member_id, at, "receiveInboundMessage")
+    record_message(tenant, conversation["id"], message_sid, sent_at=at, operation="receiveTwilioConversationEvent")
+
+
+def _reapply_conversation_message(tenant: str, form: Mapping[str, str]) -> None:
+    from shared.conversations.service import find_by_sid
+
+    conversation = find_by_sid(form["ConversationSid"])
+    if conversation is None or conversation["client_id"] != tenant:
+        raise NotApplied(f"no conversation {form['ConversationSid']} of this tenant")
+    apply_conversation_message(tenant, conversation, form)
+
+
+def _posted_by_us(tenant: str, attributes: str | None) -> bool:
+    """Whether the message's attributes name a communication of this tenant (what the sender puts there)."""
+    try:
+        named = json.loads(attributes or "{}")
+    except ValueError:
+        return False
+    comm_id = named.get("communication_id") if isinstance(named, dict) else None
+    return isinstance(comm_id, str) and comms.find(tenant, comm_id) is not None
 
 
 def twiml(message: str | None = None) -> str:

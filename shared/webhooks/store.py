@@ -4,7 +4,8 @@ An event is `T#c#WEBHOOK#<id>` / `WEBHOOK` (`entity` `WEBHOOK`); the outbound de
 (shared/webhooks/delivery_store.py) are a subclass of it with their own `entity`, `WEBHOOK_OUTBOUND`, in
 the same partitions, so a tenant's list shows both. A received event is stored once: its dedupe claim
 `T#c#WEBHOOK_EVENT#<provider>#<event_id>` (the provider's id; for a Twilio status callback, MessageSid +
-MessageStatus or the I-Twilio-Idempotency-Token) is written in the same transaction as the event, so a
+MessageStatus or the I-Twilio-Idempotency-Token; for a Conversations event, MessageSid + EventType or the
+token) is written in the same transaction as the event, so a
 provider's retry or a replay finds it and applies nothing twice.
 
 An event is stored `received` before it is applied, then `processed` (applied) or `failed` (with why:

@@ -4,10 +4,12 @@ never doubles."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from shared import clock
 from shared.ids import new_id
@@ -273,3 +275,159 @@ def test_a_conversation_channel_message_is_posted_into_its_conversation_once(api
                   headers={"if-match": f'"{conversation["version"]}"'})
     assert r.status_code == 200, r.text
     _problem(post("hi", conversation_sid=sid), 422, "/body/metadata/conversation_sid")
+
+
+# --- Twilio Conversations events (onMessageAdded) ----------------------------------------------------------
+def _form(api, params, headers):
+    from urllib.parse import urlencode
+
+    return api.post("/webhooks/twilio/conversations", data=urlencode(params),
+                    headers={"content-type": "application/x-www-form-urlencoded", **headers})
+
+
+def _signed(local, params, token=None):
+    from shared.local.fakes.twilio_callbacks import signature
+
+    return signature(f"{local.url}/webhooks/twilio/conversations", params,
+                     token or local.provider_fakes.credentials.twilio_auth_token)
+
+
+def _ms(iso):
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def _by_sid(api, tenant, sid):
+    return api.get("/conversations/by-sid", token=tenant["user"], params={"conversation_sid": sid}).json()
+
+
+def _inbound_of(api, tenant, message_sid):
+    r = api.get("/communications", token=tenant["manager"], params={"direction": "inbound", "limit": 100})
+    assert r.status_code == 200, r.text
+    return [c for c in r.json()["items"] if c["provider_id"] == message_sid]
+
+
+def test_a_members_message_becomes_one_inbound_communication_counted_once(api, local, tenant):
+    fakes = local.provider_fakes
+    made = _create(api, tenant, friendly_name="Front desk", member_id=tenant["member"])
+    sid, content = made["conversation_sid"], f"Is my table ready? {new_id()}"
+    clock.freeze(clock.now_ms() + 120_000)
+
+    control = f"{fakes.base_url}/_fake/twilio/conversations/{sid}"  # as the README's curl calls it
+    r = requests.post(f"{control}/inbound", json={"author": "+14155550142", "body": content}, timeout=10)
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert first["status"] == 200, first["answer"]
+    assert requests.post(f"{fakes.base_url}/_fake/twilio/conversations/CH{'0' * 32}/inbound",
+                         json={"author": "x", "body": "y"}, timeout=10).status_code == 404
+    params, headers = first["params"], first["headers"]
+    assert params["EventType"] == "onMessageAdded" and params["ParticipantSid"].startswith("MB")
+    # Twilio's retry (the same idempotency token), the very same request replayed, and the same message
+    # without the token (another event key): one communication, counted once.
+    again = requests.post(f"{control}/events", json={"message_sid": params["MessageSid"]}, timeout=10).json()
+    assert again["status"] == 200 and again["headers"]["I-Twilio-Idempotency-Token"] == \
+        first["headers"]["I-Twilio-Idempotency-Token"]
+    assert _form(api, params, {"x-twilio-signature": headers["X-Twilio-Signature"],
+                               "i-twilio-idempotency-token": headers["I-Twilio-Idempotency-Token"]}).status_code == 200
+    assert _form(api, params, {"x-twilio-signature": headers["X-Twilio-Signature"]}).status_code == 200
+
+    r = api.get(f"/members/{tenant['member']}/communications", token=tenant["manager"])
+    [inbound] = [c for c in r.json()["items"] if c["content"] == content]
+    assert (inbound["channel"], inbound["direction"], inbound["status"], inbound["provider_id"]) == (
+        "conversation", "inbound", "delivered", params["MessageSid"])
+    assert inbound["metadata"]["conversation_sid"] == sid and inbound["metadata"]["message_sid"] == params["MessageSid"]
+    counted = _by_sid(api, tenant, sid)
+    assert (counted["message_count"], counted["last_message_at"]) == (1, _ms(params["DateCreated"]))
+    member = api.get(f"/members/{tenant['member']}", token=tenant["manager"]).json()
+    assert member["last_active"] >= _ms(params["DateCreated"])
+    r = api.get("/webhooks/by-event", token=tenant["manager"], params={"event_type": "conversation.onMessageAdded"})
+    assert r.status_code == 200, r.text
+    stored = [w for w in r.json()["items"] if json.loads(w["payload"])["MessageSid"] == params["MessageSid"]]
+    # The token's event and the sid's (the post without it): each stored once, both applied.
+    assert sorted((w["event_id"], w["status"]) for w in stored) == sorted([
+        (headers["I-Twilio-Idempotency-Token"], "processed"), (f"{params['MessageSid']}:onMessageAdded", "processed")])
+
+
+def test_messages_in_any_order_count_each_once_and_time_only_moves_forward(api, local, tenant):
+    from shared.local.fakes import twilio_conversations_api as at_twilio
+
+    fakes = local.provider_fakes
+    made = _create(api, tenant, member_id=tenant["member"])
+    sid = made["conversation_sid"]
+    conversation = at_twilio.find(fakes.state, sid)
+    clock.freeze(clock.now_ms() + 240_000)
+    early = at_twilio.add_message(fakes.state, conversation, "first", "+14155550142")
+    clock.advance(60)
+    late = at_twilio.add_message(fakes.state, conversation, "second", "+14155550142")
+    for message in (late, early, late, early):  # delivered out of order, each twice
+        assert fakes.send_conversation_event(sid, message["sid"])["status"] == 200
+    counted = _by_sid(api, tenant, sid)
+    assert (counted["message_count"], counted["last_message_at"]) == (2, _ms(late["date_created"]))
+    assert [len(_inbound_of(api, tenant, m["sid"])) for m in (early, late)] == [1, 1]
+
+
+def test_our_own_post_is_counted_but_not_recorded_as_inbound(api, local, tenant):
+    made = _create(api, tenant, member_id=tenant["member"])
+    sid = made["conversation_sid"]
+    r = api.post("/communications", token=tenant["manager"], json={
+        "channel": "conversation", "content": f"Your table is ready {new_id()}", "metadata": {"conversation_sid": sid}})
+    assert r.status_code == 202, r.text
+    sent = eventually(lambda: (c := api.get(f"/communications/{r.json()['id']}", token=tenant["manager"]).json())[
+        "status"] == "sent" and c)
+
+    event = local.provider_fakes.send_conversation_event(sid, sent["provider_id"])  # Twilio tells us of our post
+    assert event["status"] == 200 and sent["id"] in event["params"]["Attributes"]
+    assert _inbound_of(api, tenant, sent["provider_id"]) == []
+    assert _by_sid(api, tenant, sid)["message_count"] == 1  # a message of the thread all the same
+
+
+def test_a_forged_or_tampered_conversation_event_changes_nothing(api, local, tenant):
+    made = _create(api, tenant, member_id=tenant["member"])
+    params = {"EventType": "onMessageAdded", "ConversationSid": made["conversation_sid"], "MessageSid": _sid(),
+              "Author": "+14155550142", "Body": "Refund me", "DateCreated": "2026-12-02T04:00:00Z", "Index": "0",
+              "Attributes": "{}"}
+    good = _signed(local, params)
+
+    assert _problem(_form(api, params, {}), 403, "/headers/x-twilio-signature")  # unsigned
+    assert _problem(_form(api, dict(params, Body="Refund me twice"), {"x-twilio-signature": good}), 403)  # tampered
+    assert _problem(_form(api, params, {"x-twilio-signature": _signed(local, params, "0" * 32)}), 403)  # another token
+    assert _problem(_form(api, params, {"x-twilio-signature": "bm90IGEgc2lnbmF0dXJl"}), 403)
+    assert _by_sid(api, tenant, made["conversation_sid"])["message_count"] == 0
+    assert _inbound_of(api, tenant, params["MessageSid"]) == []
+    _problem(_form(api, dict(params, MessageSid="IM-nope"), {"x-twilio-signature": good}), 400, "/body/MessageSid")
+
+    # Signed, but about a conversation nobody recorded, or an event we do not read: answered, nothing changes.
+    unknown = dict(params, ConversationSid="CH" + uuid.uuid4().hex)
+    assert _form(api, unknown, {"x-twilio-signature": _signed(local, unknown)}).status_code == 200
+    other = dict(params, EventType="onConversationUpdated")
+    assert _form(api, other, {"x-twilio-signature": _signed(local, other)}).status_code == 200
+    assert _by_sid(api, tenant, made["conversation_sid"])["message_count"] == 0
+    assert _form(api, params, {"x-twilio-signature": good}).status_code == 200
+    assert _by_sid(api, tenant, made["conversation_sid"])["message_count"] == 1
+
+
+def test_an_event_that_failed_to_apply_is_kept_and_retried(api, local, tenant, monkeypatch):
+    from shared.conversations import service
+
+    made = _create(api, tenant, member_id=tenant["member"])
+    real, broken = service.record_message, []
+
+    def outage(*args, **kwargs):
+        if not broken:
+            broken.append(True)
+            raise RuntimeError("the table was briefly unavailable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "record_message", outage)
+    content = f"Still there? {new_id()}"
+    sent = local.provider_fakes.send_conversation_inbound(made["conversation_sid"], "+14155550142", content)
+    assert sent["status"] == 200 and _by_sid(api, tenant, made["conversation_sid"])["message_count"] == 0
+    failed = [w for w in api.get("/webhooks/failed", token=tenant["manager"]).json()["items"]
+              if w["event_type"] == "conversation.onMessageAdded"]
+    assert failed and "briefly unavailable" in failed[0]["error_message"]
+
+    r = api.post("/webhooks/failed/retry", token=tenant["admin"], json={"provider": "twilio"})
+    assert r.status_code == 200, r.text
+    assert _by_sid(api, tenant, made["conversation_sid"])["message_count"] == 1
+    assert len(_inbound_of(api, tenant, sent["params"]["MessageSid"])) == 1  # recorded before: not again

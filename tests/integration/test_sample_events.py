@@ -118,6 +118,7 @@ EXPECTED = {
     # Provider callbacks: a sample is not signed by the provider, so it is refused before anything is read.
     "receiveTwilioStatus": (403, PROBLEM | {"field"}),
     "receiveTwilioInbound": (403, PROBLEM | {"field"}),
+    "receiveTwilioConversationEvent": (403, PROBLEM | {"field"}),
     "receiveSendgridEvents": (403, PROBLEM | {"field"}),
     # member insights: the samples name a member that does not exist
     "updateMemberEngagement": (404, PROBLEM),

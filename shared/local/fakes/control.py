@@ -1,8 +1,11 @@
 """The fakes' control API under /_fake/: outbox, fault injection, and the callbacks the providers post:
-Twilio status callbacks and inbound messages, SendGrid events."""
+Twilio status callbacks, inbound messages and Conversations events, SendGrid events."""
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from .twilio_callbacks import MESSAGE_STATUSES, CallbackError
@@ -19,6 +22,9 @@ _FAULT_FIELDS = ("provider", "mode", "count", "retry_after", "delay")
 def handle(fakes: ProviderFakes, request: FakeRequest) -> Reply:
     """Route one control request."""
     route = _ROUTES.get((request.method, request.path))
+    conversation = _CONVERSATION_ROUTE.match(request.path) if request.method == "POST" else None
+    if conversation is not None:
+        route = functools.partial(_CONVERSATION_ROUTES[conversation["action"]], sid=conversation["sid"])
     if route is None:
         return json_reply(404, {"error": f"no control endpoint {request.method} {request.path}"})
     try:
@@ -78,6 +84,23 @@ def _inbound(fakes: ProviderFakes, request: FakeRequest) -> Reply:
     return json_reply(200, result)
 
 
+def _conversation_inbound(fakes: ProviderFakes, request: FakeRequest, sid: str) -> Reply:
+    """`{"author": "+14155550142", "body": "..."}`: a participant writes into conversation `sid`."""
+    body = _object(request)
+    attributes = body.get("attributes", {})
+    if not isinstance(attributes, dict):
+        raise ValueError("attributes must be an object")
+    result = fakes.send_conversation_inbound(sid, str(body["author"]), str(body["body"]),
+                                             attributes=json.dumps(attributes), url=body.get("url"))
+    return json_reply(200, result)
+
+
+def _conversation_event(fakes: ProviderFakes, request: FakeRequest, sid: str) -> Reply:
+    """`{"message_sid": "IM..."}`: onMessageAdded posted (again) for a message of conversation `sid`."""
+    body = _object(request)
+    return json_reply(200, fakes.send_conversation_event(sid, str(body["message_sid"]), url=body.get("url")))
+
+
 def _sendgrid_events(fakes: ProviderFakes, request: FakeRequest) -> Reply:
     """`{"events": [{"message_id", "event", ...}]}`: each made from the email the fake accepted, then posted."""
     body = _object(request)
@@ -109,3 +132,5 @@ _ROUTES: dict[tuple[str, str], Callable[[ProviderFakes, FakeRequest], Reply]] = 
     ("POST", "/_fake/twilio/auto-callbacks"): _auto_callbacks,
     ("POST", "/_fake/sendgrid/events"): _sendgrid_events,
 }
+_CONVERSATION_ROUTE = re.compile(r"^/_fake/twilio/conversations/(?P<sid>[^/]+)/(?P<action>inbound|events)$")
+_CONVERSATION_ROUTES = {"inbound": _conversation_inbound, "events": _conversation_event}

@@ -1,5 +1,6 @@
-"""Callbacks the fakes post to the API as the providers would: a Twilio inbound message from a number
-(signed with X-Twilio-Signature, like the status callbacks of twilio_callbacks) and SendGrid's event
+"""Callbacks the fakes post to the API as the providers would: a Twilio inbound message from a number and a
+Conversations onMessageAdded (signed with X-Twilio-Signature, like the status callbacks of twilio_callbacks)
+and SendGrid's event
 webhook (signed with the fakes' ECDSA P-256 key, whose public half the local runtime configures as
 SENDGRID_WEBHOOK_PUBLIC_KEY)."""
 
@@ -75,6 +76,48 @@ def inbound_message(state: FakeState, url: str, sender: str, to: str, body: str,
                "X-Twilio-Signature": signature(url, params, state.credentials.twilio_auth_token)}
     status, answer = post(url, urlencode(params).encode("utf-8"), headers)
     return {"url": url, "status": status, "answer": answer, "params": params}
+
+
+def conversation_inbound(state: FakeState, url: str, conversation_sid: str, author: str, body: str,
+                         attributes: str = "{}") -> dict[str, Any]:
+    """A participant (`author`: an identity or an address) writes into the conversation: the message is stored
+    there, then Twilio's onMessageAdded webhook is posted."""
+    from . import twilio_conversations_api as conversations
+
+    conversation = conversations.find(state, conversation_sid)
+    if conversation is None:
+        raise CallbackError(404, f"no conversation {conversation_sid}")
+    participant = conversations.participant_of(state, conversation, author)
+    message = conversations.add_message(state, conversation, body, author, attributes, participant)
+    return conversation_event(state, url, conversation_sid, message["sid"])
+
+
+def conversation_event(state: FakeState, url: str, conversation_sid: str, message_sid: str) -> dict[str, Any]:
+    """POST Twilio's onMessageAdded webhook for a message of the conversation (again: Twilio's retry, the same
+    I-Twilio-Idempotency-Token), with the fields Twilio posts, signed."""
+    from . import twilio_conversations_api as conversations
+
+    conversation = conversations.find(state, conversation_sid)
+    with state.lock:
+        found = [m for m in (conversation or {}).get("messages", ()) if m["sid"] == message_sid]
+        if not found:
+            raise CallbackError(404, f"no message {message_sid} in conversation {conversation_sid}")
+        assert conversation is not None
+        message, resource = dict(found[0]), conversation["resource"]
+        token = conversation.setdefault("event_tokens", {}).setdefault(message_sid, secrets.token_hex(16))
+    params = {"AccountSid": resource["account_sid"], "Attributes": message["attributes"], "Author": message["author"],
+              "Body": message["body"] or "", "ChatServiceSid": resource["chat_service_sid"],
+              "ConversationSid": conversation_sid, "DateCreated": message["date_created"],
+              "EventType": "onMessageAdded", "Index": str(message["index"]), "MessageSid": message_sid,
+              "MessagingServiceSid": resource["messaging_service_sid"], "RetryCount": "0",
+              "Source": "SDK" if message["participant_sid"] else "API"}
+    if message["participant_sid"]:
+        params["ParticipantSid"] = message["participant_sid"]
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1",
+               "I-Twilio-Idempotency-Token": token,
+               "X-Twilio-Signature": signature(url, params, state.credentials.twilio_auth_token)}
+    status, answer = post(url, urlencode(params).encode("utf-8"), headers)
+    return {"url": url, "status": status, "answer": answer, "params": params, "headers": headers}
 
 
 def sendgrid_event(state: FakeState, message_id: str, kind: str, **extra: Any) -> dict[str, Any]:

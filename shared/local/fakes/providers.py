@@ -157,6 +157,19 @@ class ProviderFakes:
         return provider_events.inbound_message(self.state, url or self._api("/webhooks/twilio/inbound"), sender, to,
                                                body, media_urls, opt_out_type)
 
+    def send_conversation_inbound(self, conversation_sid: str, author: str, body: str, *, attributes: str = "{}",
+                                  url: str | None = None) -> dict[str, Any]:
+        """A participant `author` writes `body` into the conversation: stored there, then Twilio's signed
+        onMessageAdded posted; returns what was sent and answered."""
+        return provider_events.conversation_inbound(self.state, url or self._api("/webhooks/twilio/conversations"),
+                                                    conversation_sid, author, body, attributes)
+
+    def send_conversation_event(self, conversation_sid: str, message_sid: str, *, url: str | None = None
+                                ) -> dict[str, Any]:
+        """POST the signed onMessageAdded of a message already in the conversation (ours, or a retry)."""
+        return provider_events.conversation_event(self.state, url or self._api("/webhooks/twilio/conversations"),
+                                                  conversation_sid, message_sid)
+
     def sendgrid_event(self, message_id: str, kind: str, **extra: Any) -> dict[str, Any]:
         """A SendGrid event about an email this fake accepted (not posted: see send_sendgrid_events)."""
         return provider_events.sendgrid_event(self.state, message_id, kind, **extra)

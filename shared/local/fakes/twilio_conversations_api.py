@@ -1,5 +1,6 @@
 """Fake of Twilio's Conversations API v1 (conversations.twilio.com): conversations (create, fetch by sid
-or unique name, update), participants (add) and messages (create, list).
+or unique name, update), participants (add) and messages (create, list); a participant's own message is
+added by `add_message` (the control API's conversation inbound, shared.local.fakes.provider_events).
 
 Answers are shaped like Twilio's so the real SDK parses them: ISO 8601 dates, attributes as a JSON
 string, the v1 paging envelope (`meta.key`), and the legacy error JSON that `twilio_api.error_reply`
@@ -151,8 +152,16 @@ def _create_message(state: FakeState, conversation: dict[str, Any], request: Fak
     body = first(form, "Body")
     if not body and not first(form, "MediaSid"):
         return error_reply(400, _INVALID, "Body or MediaSid is required")
+    attributes = first(form, "Attributes", "{}")
+    if not _is_json(attributes):
+        return error_reply(400, _INVALID, "Attributes must be a valid JSON string")
+    return json_reply(201, add_message(state, conversation, body, first(form, "Author") or "system", attributes))
+
+
+def add_message(state: FakeState, conversation: dict[str, Any], body: str, author: str, attributes: str = "{}",
+                participant_sid: str | None = None) -> dict[str, Any]:
+    """Add a message to the conversation (posted through the API, or by a participant) and to the outbox."""
     sid, now = "IM" + uuid.uuid4().hex, clock.now()
-    author = first(form, "Author") or "system"
     with state.lock:
         messages = conversation["messages"]
         resource = {
@@ -163,8 +172,8 @@ def _create_message(state: FakeState, conversation: dict[str, Any], request: Fak
             "author": author,
             "body": body,
             "media": None,
-            "attributes": first(form, "Attributes", "{}"),
-            "participant_sid": None,
+            "attributes": attributes,
+            "participant_sid": participant_sid,
             "date_created": _iso(now),
             "date_updated": _iso(now),
             "url": f"{conversation['resource']['url']}/Messages/{sid}",
@@ -174,7 +183,29 @@ def _create_message(state: FakeState, conversation: dict[str, Any], request: Fak
         }
         messages.append(resource)
     state.record("twilio", "conversation", sid, to=conversation["resource"]["sid"], sender=author, body=body)
-    return json_reply(201, resource)
+    return dict(resource)
+
+
+def participant_of(state: FakeState, conversation: dict[str, Any], author: str) -> str:
+    """The sid of the participant whose identity or address is `author`, added as a chat participant when the
+    conversation has none (someone joining to write)."""
+    with state.lock:
+        for other in conversation["participants"]:
+            if author in (other["identity"], (other["messaging_binding"] or {}).get("address")):
+                return str(other["sid"])
+        sid, now = "MB" + uuid.uuid4().hex, _iso(clock.now())
+        conversation["participants"].append({
+            "account_sid": state.credentials.twilio_account_sid, "conversation_sid": conversation["resource"]["sid"],
+            "sid": sid, "identity": author, "attributes": "{}", "messaging_binding": None, "role_sid": None,
+            "date_created": now, "date_updated": now, "url": f"{conversation['resource']['url']}/Participants/{sid}",
+            "last_read_message_index": None, "last_read_timestamp": None})
+        return sid
+
+
+def find(state: FakeState, ref: str) -> dict[str, Any] | None:
+    """A conversation by sid or unique name."""
+    with state.lock:
+        return _find(state, ref)
 
 
 def _list_messages(state: FakeState, conversation: dict[str, Any], request: FakeRequest) -> Reply:

@@ -3,7 +3,7 @@ what a provider sends is kept in the stored event, unread."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 SID = r"^[A-Z]{2}[0-9a-f]{32}$"
 
@@ -25,3 +25,17 @@ class TwilioInbound(BaseModel):
     Body: str = Field("", max_length=1600)
     NumMedia: int = Field(0, ge=0, le=10)
     OptOutType: str | None = Field(None, max_length=10)
+
+
+class TwilioConversationEvent(BaseModel):
+    """A Conversations post-event webhook (onMessageAdded: a message added to a conversation)."""
+
+    EventType: str = Field(min_length=1, max_length=40)
+    ConversationSid: str = Field(pattern=r"^CH[0-9a-f]{32}$")
+    MessageSid: str = Field(pattern=r"^IM[0-9a-f]{32}$")
+    Author: str = Field("", max_length=256)
+    Body: str = Field("", max_length=32768)  # a Conversations message holds up to 32 KB
+    DateCreated: AwareDatetime
+    ParticipantSid: str = Field("", pattern=r"^([A-Z]{2}[0-9a-f]{32})?$")  # none: posted through the API
+    Index: int = Field(0, ge=0)
+    Attributes: str = Field("{}", max_length=16384)  # JSON text, as the message carries it
