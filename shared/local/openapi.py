@@ -130,7 +130,9 @@ def _success(spec, refs) -> dict[str, dict[str, Any]]:
     if spec.kind == "webhook":
         if spec.answers is None:
             return {str(spec.status): {"description": "Received; nothing to answer"}}
-        return {str(spec.status): {"description": "Answered", "content": {spec.answers: {"schema": {"type": "string"}}}},
+        # A JSON answer is a JSON value (our webhooks answer objects); TwiML and other text is a string.
+        schema = {"type": "object"} if spec.answers == "application/json" else {"type": "string"}
+        return {str(spec.status): {"description": "Answered", "content": {spec.answers: {"schema": schema}}},
                 "204": {"description": "Received; nothing to answer"}}
     if spec.status == 204 or (spec.out is None and spec.status == 200 and spec.method == "DELETE"):
         return {"204": {"description": "Done"}}
