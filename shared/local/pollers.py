@@ -112,7 +112,12 @@ class Pollers:
 
         thread = next((t for t in self._threads if t.name == f"poller-{name}"), None)
         frame = sys._current_frames().get(thread.ident) if thread and thread.ident else None
-        return "".join(traceback.format_stack(frame)[-12:]) if frame else "(not running)"
+        if not frame:
+            return "(not running)"
+        stack = traceback.extract_stack(frame)
+        # Our own frames say what it was doing (which function, which call); the library's, where it waits.
+        ours = [f for f in stack if "/site-packages/" not in f.filename][-8:]
+        return "".join(traceback.format_list(ours)) + "  ...\n" + "".join(traceback.format_list(stack[-4:]))
 
     def _stream_consumers(self) -> dict[str, str]:
         """consumer (as `_stream_positions` names it) → the table whose stream it reads."""
