@@ -5,7 +5,8 @@ SDK's Attachment helpers, read here from the SendGrid fake's outbox.
 Shown here: two attachments (one of 1 MB) reaching SendGrid byte for byte while the item and the SQS message
 stay small; a 400 KB html body sent whole from S3; bad base64, too many or too large attachments refused
 naming the field; an S3 that refuses the put answering 503 with nothing recorded; an attachment gone from
-the bucket failing the email at once (`attachment_missing`); the API never answering the content."""
+the bucket failing the email at once (`attachment_missing`); the API and the export never giving the content
+back."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from botocore.awsrequest import AWSResponse
 
 from shared import clock
 from shared.ids import new_id
+from tests.exports import finished
 
 PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="module")
-def manager(api, local):
+def staff(api, local):
     from shared.settings import store as settings
 
     creds = local.logins["super_admin"]
@@ -39,11 +41,19 @@ def manager(api, local):
                  description=None, actor=None, operation="setSetting")
     settings.put("client", client_id, None, "messaging.quiet_hours", {}, description=None, actor=None,
                  operation="setSetting")
-    email = f"manager-{new_id().lower()}@attachments.example"
-    r = api.post("/users", token=sa, json={"email": email, "role": "manager", "password": PASSWORD,
-                                           "client_id": client_id})
-    assert r.status_code == 201, r.text
-    return api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
+    tokens = {}
+    for role in ("manager", "admin"):
+        email = f"{role}-{new_id().lower()}@attachments.example"
+        r = api.post("/users", token=sa, json={"email": email, "role": role, "password": PASSWORD,
+                                               "client_id": client_id})
+        assert r.status_code == 201, r.text
+        tokens[role] = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
+    return tokens
+
+
+@pytest.fixture
+def manager(staff):
+    return staff["manager"]
 
 
 @pytest.fixture
@@ -110,7 +120,7 @@ def _sent_to_sqs():
             events.unregister(f"provide-client-params.sqs.{call}", unique_id="test-sqs-bodies")
 
 
-def test_two_attachments_reach_sendgrid_whole_and_the_item_and_message_stay_small(api, local, manager, fakes):
+def test_two_attachments_reach_sendgrid_whole_and_the_item_and_message_stay_small(api, local, staff, manager, fakes):
     report, logo = os.urandom(1024 * 1024), os.urandom(2048)
     subject = f"Documents {new_id()}"
     with _sent_to_sqs() as bodies:
@@ -146,6 +156,10 @@ def test_two_attachments_reach_sendgrid_whole_and_the_item_and_message_stay_smal
                api.get(f"/communications/timeline?communication_id={comm['id']}", token=manager)]
     for answer in answers:
         assert answer.status_code == 200 and encoded not in answer.text and "attachments/" not in answer.text
+    _, exported = finished(api, api.post("/communications/export", token=staff["admin"]), staff["admin"])
+    [line] = [json.loads(line)["data"] for line in exported.splitlines() if comm["id"] in line]
+    assert line["attachments"] == sent["attachments"] == comm["attachments"]
+    assert encoded not in exported and "attachments/" not in exported
 
 
 def test_a_body_too_large_for_the_item_is_sent_whole_from_s3(api, local, manager, fakes):
