@@ -241,3 +241,26 @@ def test_an_attachment_gone_from_the_bucket_fails_the_email_at_once(api, local, 
     assert "a.pdf" in failed["error_message"] and _mail(fakes, subject) == []
     _run(local, 30)
     assert _get(api, manager, comm["id"])["version"] == failed["version"]  # failed once, no retry loop
+
+
+def test_a_bulk_create_stores_each_email_s_attachments(api, local, manager, fakes):
+    subject, data = f"Bulk {new_id()}", os.urandom(50_000)
+    r = api.post("/communications/bulk", token=manager, json={"communications": [
+        _email(subject, attachments=[_file("invoice.pdf", data)]),
+        {"channel": "sms", "to_number": "+14155550123", "from_number": "+15005550006", "content": "hi",
+         "attachments": [_file("a.pdf", b"%PDF")]}]})
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert first["status"] == 202 and (second["status"], second["error"]["field"]) == (400, "/body/attachments")
+    _run(local)
+    assert _get(api, manager, first["id"])["status"] == "sent"
+    [mail] = _mail(fakes, subject)
+    assert [base64.b64decode(a["content"]) for a in mail["attachments"]] == [data]
+
+
+def test_a_body_over_what_lambda_takes_is_refused_as_too_large(api, manager):
+    from shared.api.operation import LAMBDA_BODY_BYTES
+
+    r = api.post("/communications", token=manager, json=_email(
+        f"Huge {new_id()}", attachments=[_file("huge.bin", b"\0" * (LAMBDA_BODY_BYTES * 3 // 4 + 1))]))
+    assert (r.status_code, r.json()["field"]) == (413, "/body"), r.text
