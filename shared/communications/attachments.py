@@ -33,7 +33,7 @@ RETENTION_DAYS = 30  # = template.yaml's ExpireAttachments
 BODY_TYPE = "application/json"
 # A missing object: NoSuchKey with s3:ListBucket on the bucket, AccessDenied without it (the sender has
 # s3:GetObject on the objects only, so on AWS a missing key answers AccessDenied).
-MISSING = frozenset({"NoSuchKey", "AccessDenied", "404", "403"})
+MISSING = frozenset({"NoSuchKey", "AccessDenied"})
 
 
 class Missing(Exception):

@@ -11,6 +11,8 @@ Rules:
   (shared.messaging). It goes to the address given, else the member's phone or email; from the sender
   given, else the tenant's `sms.default_sender` / `email.default_from`. Nothing to send to, or from,
   is a 422 naming the field; a channel no provider sends yet is a 422 naming `/body/channel`.
+- An email may carry html and attachments: the files (and a body too large for the item) are written to S3
+  first and the item keeps references (shared.communications.attachments); S3 refusing one is a 503, no item.
 - logSMS, logEmail and logMMS record messages sent or received elsewhere: never sent.
 - Status moves forward only (store.predecessors): updateCommunicationStatus refuses a move back or
   out of a final status with 409 naming `/body/status`.
@@ -18,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from shared.communications import store
@@ -104,6 +107,10 @@ def _sender(tenant: str, channel: str, given: str | None) -> str:
 
 
 TEXT_CHARS = 10_000  # the content of any message but an email (whose body may be stored in S3)
+# What the item holds besides the body (metadata, media URLs, addresses), in bytes of JSON: with the body's
+# 300 KB (attachments.INLINE_BODY_BYTES) and room for the status history, under DynamoDB's 400 KB. The request
+# may be 5.8 MB (for the files), so this is no longer bounded by the request's size.
+OTHER_FIELDS_BYTES = 64 * 1024
 
 
 def _new(scope: Scope, body: Any) -> tuple[store.Communication, Any, list[Any]]:
@@ -119,6 +126,7 @@ def _new(scope: Scope, body: Any) -> tuple[store.Communication, Any, list[Any]]:
                             field="/body/channel")
     if channel != "email":
         _not_email(body)
+    _fits(body)
     member = _member(scope, body.member_id)
     fields = body.model_dump(exclude_none=True, exclude={"attachments"})
     if channel in ("webhook", "conversation"):  # to the subscribed endpoints, or the thread: no address
@@ -162,6 +170,16 @@ def _not_email(body: Any) -> None:
             raise ValidationFailed(f"only an email has {name}", field=f"/body/{name}")
     if len(body.content) > TEXT_CHARS:
         raise ValidationFailed(f"at most {TEXT_CHARS} characters but for an email", field="/body/content")
+
+
+def _fits(body: Any) -> None:
+    """The fields the item keeps whatever their size, within OTHER_FIELDS_BYTES: a 400 naming the largest."""
+    sizes = {name: len(json.dumps(value, default=str)) for name, value in
+             body.model_dump(exclude={"content", "html", "attachments"}, exclude_none=True).items()}
+    if sum(sizes.values()) > OTHER_FIELDS_BYTES:
+        largest = max(sizes, key=lambda name: sizes[name])
+        raise ValidationFailed(f"the message's fields but its body and attachments are over {OTHER_FIELDS_BYTES} "
+                               "bytes of JSON", field=f"/body/{largest}")
 
 
 def _stored_apart(tenant: str, comm_id: str, body: Any, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:

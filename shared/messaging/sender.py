@@ -15,11 +15,12 @@ For a message naming attempt n of a communication:
 2. A marketing message to an address that opted out of the channel is skipped (`failed`, provider_status
    `skipped`, error_code `opted_out`): no provider call. Transactional messages go whatever the consent.
    Call the provider (Twilio for sms/mms, a Twilio call saying the content and playing the media for voice,
-   SendGrid for email) through its real SDK.
+   SendGrid for email, its attachments and a stored body read from S3 by their references) through its real SDK.
 3. Record the outcome, on the condition that the attempt and its lease are still the ones taken:
    - accepted → `sent` with the provider's id, segments and cost;
-   - permanent (invalid number 21211, unsubscribed 21610, a refused address) → `failed` with the
-     provider's code and message, at once; 21610 also records the opt-out (a consent record);
+   - permanent (invalid number 21211, unsubscribed 21610, a refused address, an email's attachment gone
+     from S3: `attachment_missing`) → `failed` with the code and message, at once; 21610 also records the
+     opt-out (a consent record);
    - transient (5xx before the request went out, 429, queue full) → `retrying`, and attempt n + 1 queued
      after a backoff with full jitter (the tenant's `messaging.retry_policy`); a 429 that said when
      hands the same attempt back instead, so being asked to wait never uses up an attempt;

@@ -187,6 +187,8 @@ def test_a_body_too_large_for_the_item_is_sent_whole_from_s3(api, local, manager
     (lambda b: b.update(attachments=[_file("big.bin", b"\0" * (4 * 1024 * 1024 + 1))]), "/body/attachments"),
     (lambda b: b.update(channel="sms", to_number="+14155550123", from_number="+15005550006",
                         to_email=None, from_email=None), "/body/attachments"),
+    # Besides its body and files, the item holds what it is given: bounded, as the 256 KB request bounded it.
+    (lambda b: b.update(metadata={"notes": "x" * 70_000}), "/body/metadata"),
 ])
 def test_bad_attachments_are_refused_naming_the_field(api, manager, change, field):
     body = _email(f"Refused {new_id()}", attachments=[_file("a.pdf", b"%PDF-1.7")])
