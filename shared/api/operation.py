@@ -40,13 +40,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 MAX_BODY_BYTES = 256 * 1024
+# The most an operation may declare (`max_body=`): Lambda takes a synchronous event of at most 6 MB, and the
+# body sits in it as a JSON string, among the headers and the request context.
+LAMBDA_BODY_BYTES = 5_800_000
 
 
 def operation(route: str, *, permission: str | None = None, own: bool = False, public: bool = False,
               tenant: str = "query", body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               path: dict[str, Any] | None = None, out: Any = None, status: int = 200, name: str | None = None,
               heavy: bool = False, throttle: tuple[int, float] | None = None,
-              raises: tuple[type[AppError], ...] = (), if_match: bool = False):
+              raises: tuple[type[AppError], ...] = (), if_match: bool = False, max_body: int | None = None):
     """Declare an HTTP operation: `"METHOD /path/{param}"` and the permission it needs.
 
     `own=True`: a caller holding only the own-record form of the permission (`users:read:own`) is let
@@ -60,7 +63,9 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
     second)` is the route's own API Gateway limit (template.yaml), for operations that cost more
     than the stage default allows for (bulk writes, searches, exports). `raises` names the errors
     its service may raise beyond those its declaration implies (`FunctionSpec.errors`). `if_match=True`:
-    an action (a POST) that changes the item it names honours If-Match (PATCH, PUT and DELETE always do)."""
+    an action (a POST) that changes the item it names honours If-Match (PATCH, PUT and DELETE always do).
+    `max_body`: the bytes of body it takes, for an operation that carries files (default MAX_BODY_BYTES, at
+    most LAMBDA_BODY_BYTES)."""
     method, route_path = route.split(" ", 1)
     if public == (permission is not None):
         raise ValueError(f"{route}: declare a permission, or public=True")
@@ -69,13 +74,15 @@ def operation(route: str, *, permission: str | None = None, own: bool = False, p
     if tenant not in TENANT_MODES:
         raise ValueError(f"{route}: tenant must be one of {TENANT_MODES}")
     path_rules = _path_rules(route, path)
+    if max_body is not None and not MAX_BODY_BYTES < max_body <= LAMBDA_BODY_BYTES:
+        raise ValueError(f"{route}: max_body must be above {MAX_BODY_BYTES} and at most {LAMBDA_BODY_BYTES}")
 
     def wrap(fn):
         spec = FunctionSpec(kind="api", name=name or _operation_name(fn.__module__), method=method,
                             route=route_path, role=_minimum_role(permission, own), permission=permission, own=own,
                             tenant=None if public else tenant, body=body, query=query, path=path_rules, out=out,
                             status=status, summary=(fn.__doc__ or "").strip(), heavy=heavy, throttle=throttle,
-                            raises=raises, if_match=if_match)
+                            raises=raises, if_match=if_match, max_body=max_body)
         return http_function(spec, _operate, fn)
 
     return wrap
@@ -264,7 +271,7 @@ def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:
     if event.get("isBase64Encoded") and raw:
         raw = base64.b64decode(raw).decode("utf-8", errors="replace")
     # surrogatepass: a hand-made event may carry half a UTF-16 pair; the parser below refuses it.
-    _limit(len(raw.encode("utf-8", errors="surrogatepass")))
+    _limit(len(raw.encode("utf-8", errors="surrogatepass")), spec.max_body or MAX_BODY_BYTES)
     ctype = media_type(headers, "application/json")
     if raw and ctype != "application/json" and not ctype.endswith("+json"):
         raise UnsupportedMediaType("the body must be application/json", field="/body")
@@ -273,9 +280,9 @@ def _body(spec: FunctionSpec, event: dict, headers: dict) -> Any:
     return _validate(spec.body, raw, "body")
 
 
-def _limit(size: int) -> None:
-    if size > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes", field="/body")
+def _limit(size: int, most: int = MAX_BODY_BYTES) -> None:
+    if size > most:
+        raise PayloadTooLarge(f"the body may be at most {most} bytes", field="/body")
 
 
 def media_type(headers: dict, default: str = "") -> str:

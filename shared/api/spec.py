@@ -20,7 +20,7 @@ class FunctionSpec:
                  path: dict[str, tuple[str, ...] | None] | None = None, out: Any = None, status: int = 200,
                  summary: str = "", heavy: bool = False, throttle: tuple[int, float] | None = None,
                  raises: tuple[type[AppError], ...] = (), accepts: tuple[str, ...] = (), answers: str | None = None,
-                 if_match: bool = False):
+                 if_match: bool = False, max_body: int | None = None):
         self.kind = kind  # "api" | "webhook" | "authorizer" | "queue" | "stream" | "schedule"
         self.name = name  # the operation name, as the seed spells it (operationId for api functions)
         self.trigger = trigger or {}  # kind-specific: queue, stream, schedule
@@ -39,6 +39,7 @@ class FunctionSpec:
         self.accepts = accepts  # webhook only: the request media types it takes (its body as sent)
         self.answers = answers  # webhook only: the media type of the answers it writes; None = empty ones
         self.if_match = if_match  # an action (a POST) that changes the item it names honours If-Match
+        self.max_body = max_body  # bytes of request body taken; None: shared.api.operation.MAX_BODY_BYTES
 
     def __repr__(self) -> str:
         return f"FunctionSpec({self.kind!r}, {self.name!r})"

@@ -11,6 +11,8 @@ Rules:
   (shared.messaging). It goes to the address given, else the member's phone or email; from the sender
   given, else the tenant's `sms.default_sender` / `email.default_from`. Nothing to send to, or from,
   is a 422 naming the field; a channel no provider sends yet is a 422 naming `/body/channel`.
+- An email may carry html and attachments: the files (and a body too large for the item) are written to S3
+  first and the item keeps references (shared.communications.attachments); S3 refusing one is a 503, no item.
 - logSMS, logEmail and logMMS record messages sent or received elsewhere: never sent.
 - Status moves forward only (store.predecessors): updateCommunicationStatus refuses a move back or
   out of a final status with 409 naming `/body/status`.
@@ -18,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from shared.communications import store
@@ -103,9 +106,17 @@ def _sender(tenant: str, channel: str, given: str | None) -> str:
     return found
 
 
-def _new(scope: Scope, body: Any) -> tuple[store.Communication, Any]:
+TEXT_CHARS = 10_000  # the content of any message but an email (whose body may be stored in S3)
+# What the item holds besides the body (metadata, media URLs, addresses), in bytes of JSON: with the body's
+# 300 KB (attachments.INLINE_BODY_BYTES) and room for the status history, under DynamoDB's 400 KB. The request
+# may be 5.8 MB (for the files), so this is no longer bounded by the request's size.
+OTHER_FIELDS_BYTES = 64 * 1024
+
+
+def _new(scope: Scope, body: Any) -> tuple[store.Communication, Any, list[Any]]:
     """A queued communication from createCommunication's body, its addresses and sender resolved (not
-    written yet), and its first message for the send queue."""
+    written yet), its first message for the send queue, and the objects to store before it is written (an
+    email's attachments, a body too large for the item)."""
     from shared.messaging import queue
 
     tenant = scope.tenant_required()
@@ -113,8 +124,11 @@ def _new(scope: Scope, body: Any) -> tuple[store.Communication, Any]:
     if channel not in SENT_THROUGH:
         raise Unprocessable(f"no provider sends the {channel} channel yet: record it with a log operation",
                             field="/body/channel")
+    if channel != "email":
+        _not_email(body)
+    _fits(body)
     member = _member(scope, body.member_id)
-    fields = body.model_dump(exclude_none=True)
+    fields = body.model_dump(exclude_none=True, exclude={"attachments"})
     if channel in ("webhook", "conversation"):  # to the subscribed endpoints, or the thread: no address
         for name in ("to_email", "from_email", "to_number", "from_number", "subject", "media_urls"):
             fields.pop(name, None)
@@ -135,21 +149,62 @@ def _new(scope: Scope, body: Any) -> tuple[store.Communication, Any]:
         fields.pop("to_email", None), fields.pop("from_email", None)
     if channel not in ("mms", "voice"):  # a call plays its media_urls after saying the content
         fields.pop("media_urls", None)
-    item = store.Communication(id=new_id(), client_id=tenant, direction="outbound", status="queued",
+    comm_id = new_id()
+    uploads: list[Any] = []
+    if channel == "email":
+        fields, uploads = _stored_apart(tenant, comm_id, body, fields)
+    item = store.Communication(id=comm_id, client_id=tenant, direction="outbound", status="queued",
                                provider=SENT_THROUGH[channel], user_id=scope.actor.user_id, send_attempt=0,
                                status_history=[store.history_entry("queued")], **fields)
     # The channel, the member's zone, the sender and the member ride on the message: quiet hours, pacing
-    # and frequency caps are decided before any read of the item.
+    # and frequency caps are decided before any read of the item. Never content: the sender reads the item.
     return item, queue.SendMessage(tenant, item.id, channel=channel, zone=member.get("timezone"),
                                    sender=fields.get("from_email") or fields.get("from_number"),
-                                   member=body.member_id, marketing=body.message_type == "marketing")
+                                   member=body.member_id, marketing=body.message_type == "marketing"), uploads
+
+
+def _not_email(body: Any) -> None:
+    """Attachments, an html body and a long text are an email's alone: a 400 naming the field otherwise."""
+    for name in ("attachments", "html"):
+        if getattr(body, name) is not None:
+            raise ValidationFailed(f"only an email has {name}", field=f"/body/{name}")
+    if len(body.content) > TEXT_CHARS:
+        raise ValidationFailed(f"at most {TEXT_CHARS} characters but for an email", field="/body/content")
+
+
+def _fits(body: Any) -> None:
+    """The fields the item keeps whatever their size, within OTHER_FIELDS_BYTES: a 400 naming the largest."""
+    sizes = {name: len(json.dumps(value, default=str)) for name, value in
+             body.model_dump(exclude={"content", "html", "attachments"}, exclude_none=True).items()}
+    if sum(sizes.values()) > OTHER_FIELDS_BYTES:
+        largest = max(sizes, key=lambda name: sizes[name])
+        raise ValidationFailed(f"the message's fields but its body and attachments are over {OTHER_FIELDS_BYTES} "
+                               "bytes of JSON", field=f"/body/{largest}")
+
+
+def _stored_apart(tenant: str, comm_id: str, body: Any, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """An email's fields with its attachments (and a body too large for the item) replaced by references to
+    the S3 objects, and those objects, to be written first."""
+    from shared.communications import attachments
+    from shared.communications.models.changes import decoded
+
+    files = [(a.model_dump(exclude={"content"}, exclude_none=True), decoded(a.content)) for a in body.attachments or ()]
+    refs, content_ref, uploads = attachments.plan(tenant, comm_id, files, body.content, body.html)
+    if refs:
+        fields["attachments"] = refs
+    if content_ref is not None:  # the whole body is sent from S3; the item keeps the text's start to read
+        fields.update(content_ref=content_ref, content=body.content[:attachments.PREVIEW_CHARS])
+        fields.pop("html", None)
+    return fields, uploads
 
 
 def create_communication(scope: Scope, body: Any) -> dict:
     """createCommunication: written queued, then queued for sending (the sender moves it on)."""
+    from shared.communications import attachments
     from shared.messaging import queue
 
-    item, message = _new(scope, body)
+    item, message, uploads = _new(scope, body)
+    attachments.put_all(uploads)  # first: an object S3 refused leaves no item behind (503)
     store.comms.create(item, scope.actor, "createCommunication")
     if queue.enqueue([message]):
         raise Unavailable("the communication is recorded but could not be queued; retry it later",
@@ -163,6 +218,7 @@ BULK_TX = 25  # communications per transaction (each with its audit entry: 50 it
 def bulk_create(scope: Scope, body: Any) -> dict:
     """bulkCreateCommunications: each message checked on its own (its own result, in the request's order);
     the good ones written 25 to a transaction and queued 10 to a SendMessageBatch."""
+    from shared.communications import attachments
     from shared.db.tx import Tx
     from shared.messaging import queue
 
@@ -170,7 +226,9 @@ def bulk_create(scope: Scope, body: Any) -> dict:
     ready: list[tuple[store.Communication, Any]] = []
     for n, entry in enumerate(body.communications):
         try:
-            ready.append(_new(scope, entry))
+            item, message, uploads = _new(scope, entry)
+            attachments.put_all(uploads)
+            ready.append((item, message))
             results.append({"index": n, "id": ready[-1][0].id, "status": 202})
         except AppError as err:
             results.append({"index": n, "status": err.status, "error": err.problem()})

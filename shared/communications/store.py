@@ -117,6 +117,8 @@ class Communication(Entity, discriminator="COMM"):
     to_email = UnicodeAttribute(null=True)
     from_email = UnicodeAttribute(null=True)
     content = UnicodeAttribute()
+    html = UnicodeAttribute(null=True)  # an email's html body, when it fits the item (else in content_ref)
+    content_ref = JSONAttribute(null=True)  # an email body stored in S3 (shared.communications.attachments)
     sealed_content = UnicodeAttribute(null=True)
     subject = UnicodeAttribute(null=True)
     message_type = UnicodeAttribute(null=True)
@@ -130,7 +132,7 @@ class Communication(Entity, discriminator="COMM"):
     cost = DecimalAttribute(null=True)
     segments = NumberAttribute(null=True)
     media_urls = ListAttribute(of=UnicodeAttribute, null=True)
-    attachments = JSONAttribute(null=True)
+    attachments = JSONAttribute(null=True)  # references to the files in S3, never their content
     error_message = UnicodeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)
     retry_count = NumberAttribute(null=True)
@@ -152,6 +154,15 @@ class Communication(Entity, discriminator="COMM"):
     @classmethod
     def key(cls, tenant: str | None, item_id: str) -> tuple[str, str]:
         return comm_key(tenant or "", item_id), "COMM"
+
+    def public(self) -> dict:
+        """As the API and the exports show it: references without their S3 keys."""
+        out = super().public()
+        if out.get("attachments"):
+            out["attachments"] = [{k: v for k, v in ref.items() if k != "key"} for ref in out["attachments"]]
+        if out.get("content_ref"):
+            out["content_ref"] = {k: v for k, v in out["content_ref"].items() if k != "key"}
+        return out
 
     def keys(self):
         created = entry_sort(self.created_at, self.id)

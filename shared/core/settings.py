@@ -104,6 +104,9 @@ IMPORT_QUEUE_URL = Setting("IMPORT_QUEUE_URL", "SQS queue of member imports: the
                            "worker's own hand-offs of a long file", "!Ref ImportQueue")
 
 # --- Messaging (shared.messaging) ---------------------------------------------------------------------
+ATTACHMENT_BUCKET = Setting("ATTACHMENT_BUCKET", "S3 bucket of emails' attachments and of email bodies too large "
+                            "for their item (createCommunication writes them, the sender reads them)",
+                            "!Ref AttachmentBucket")
 SEND_QUEUE_URL = Setting("SEND_QUEUE_URL", "SQS queue of communications to send (createCommunication → the "
                          "sender), and of the sender's own retries and settling checks", "!Ref SendQueue")
 SEND_DLQ_URL = Setting("SEND_DLQ_URL", "SQS queue the sender puts a communication's message on once its "

@@ -15,11 +15,12 @@ For a message naming attempt n of a communication:
 2. A marketing message to an address that opted out of the channel is skipped (`failed`, provider_status
    `skipped`, error_code `opted_out`): no provider call. Transactional messages go whatever the consent.
    Call the provider (Twilio for sms/mms, a Twilio call saying the content and playing the media for voice,
-   SendGrid for email) through its real SDK.
+   SendGrid for email, its attachments and a stored body read from S3 by their references) through its real SDK.
 3. Record the outcome, on the condition that the attempt and its lease are still the ones taken:
    - accepted → `sent` with the provider's id, segments and cost;
-   - permanent (invalid number 21211, unsubscribed 21610, a refused address) → `failed` with the
-     provider's code and message, at once; 21610 also records the opt-out (a consent record);
+   - permanent (invalid number 21211, unsubscribed 21610, a refused address, an email's attachment gone
+     from S3: `attachment_missing`) → `failed` with the code and message, at once; 21610 also records the
+     opt-out (a consent record);
    - transient (5xx before the request went out, 429, queue full) → `retrying`, and attempt n + 1 queued
      after a backoff with full jitter (the tenant's `messaging.retry_policy`); a 429 that said when
      hands the same attempt back instead, so being asked to wait never uses up an attempt;
@@ -35,6 +36,7 @@ ambiguous too, and settled the same way. Transitions go to the communication's o
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,8 @@ from shared.messaging import queue
 from shared.messaging.queue import SendMessage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from shared.providers.errors import ProviderError
     from shared.providers.result import ProviderResult
 
@@ -388,15 +392,57 @@ def _send(item: store.Communication) -> ProviderResult:
         return twilio_conversations.send_message(_conversation_sid(item), item.content,
                                                  attributes={"communication_id": item.id})
     if item.channel == "email":
-        from shared.communications.account_emails import text_of
         from shared.providers import sendgrid_email
 
+        text, html = _email_body(item)
         # The ids travel in custom_args: SendGrid's events name the communication they are about.
-        return sendgrid_email.send_email(item.to_email or "", item.from_email or "", item.subject, text=text_of(item),
+        return sendgrid_email.send_email(item.to_email or "", item.from_email or "", item.subject, html=html,
+                                         text=text, attachments=_email_files(item),
                                          custom_args={"communication_id": item.id, "client_id": item.client_id})
     from shared.providers.errors import ProviderError
 
     raise ProviderError("none", f"no provider sends the {item.channel} channel", code="channel")
+
+
+MISSING_ATTACHMENT = "attachment_missing"  # error_code of an email whose stored file or body is gone
+
+
+def _from_bucket(read: Callable[[], Any]) -> Any:
+    """A read of an email's stored file or body: gone (or changed) is a permanent failure, so the email fails
+    at once with MISSING_ATTACHMENT instead of retrying; S3 busy or failing is transient."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.communications.attachments import Missing
+    from shared.providers.errors import ProviderError
+
+    try:
+        return read()
+    except Missing as err:
+        raise ProviderError("s3", str(err), code=MISSING_ATTACHMENT) from None
+    except (ClientError, BotoCoreError) as err:  # throttled, a 5xx, no answer: tried again after a backoff
+        raise ProviderError("s3", f"the attachment bucket did not answer: {type(err).__name__}", code="s3",
+                            transient=True) from None
+
+
+def _email_body(item: store.Communication) -> tuple[str, str | None]:
+    """An email's text and html: from the item, or whole from S3 when it was too large for the item."""
+    if item.content_ref:
+        from shared.communications import attachments
+
+        return _from_bucket(functools.partial(attachments.body, item.content_ref))
+    from shared.communications.account_emails import text_of
+
+    return text_of(item), item.html
+
+
+def _email_files(item: store.Communication) -> list[Any]:
+    """An email's attachments, read from S3 by their references (each checked against its sha256)."""
+    from shared.communications import attachments
+    from shared.providers.sendgrid_email import EmailAttachment
+
+    return [EmailAttachment(ref["filename"], ref["type"], _from_bucket(functools.partial(attachments.read, ref)),
+                            ref.get("disposition") or "attachment", ref.get("content_id"))
+            for ref in item.attachments or ()]
 
 
 WEBHOOK_EVENT = "communication.webhook"  # the event type a webhook-channel message is delivered as

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.core import settings
@@ -16,10 +17,21 @@ from .errors import ProviderError, from_sendgrid, from_transport
 from .result import ProviderResult, scrub
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 # python_http_client logs the request headers, Bearer key included, at DEBUG.
 _SDK_LOGGER = "python_http_client.client"
+
+
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A file to send with an email: its bytes (the SDK base64-encodes them here) and how it is shown."""
+
+    filename: str
+    type: str
+    content: bytes
+    disposition: str = "attachment"  # or "inline", cited by the html as cid:<content_id>
+    content_id: str | None = None
 
 
 def send_email(
@@ -29,18 +41,35 @@ def send_email(
     html: str | None = None,
     text: str | None = None,
     custom_args: Mapping[str, Any] | None = None,
+    attachments: Sequence[EmailAttachment] = (),
 ) -> ProviderResult:
     """Send one email. `custom_args` come back on SendGrid's event webhook. Raises ProviderError.
 
     SendGrid answers 202 once it has queued the mail; `provider_id` is its X-Message-Id.
     """
-    from sendgrid.helpers.mail import CustomArg, Mail
+    import base64
+
+    from sendgrid.helpers.mail import (
+        Attachment,
+        ContentId,
+        CustomArg,
+        Disposition,
+        FileContent,
+        FileName,
+        FileType,
+        Mail,
+    )
 
     message = Mail(
         from_email=from_, to_emails=to, subject=subject, plain_text_content=text, html_content=html
     )
     for key, value in (custom_args or {}).items():
         message.add_custom_arg(CustomArg(key, str(value)))  # SendGrid rejects non-string values
+    for file in attachments:
+        message.add_attachment(Attachment(
+            FileContent(base64.b64encode(file.content).decode("ascii")), FileName(file.filename),
+            FileType(file.type), Disposition(file.disposition),
+            ContentId(file.content_id) if file.content_id else None))
     try:
         message.get()  # the SDK builds the request body here; an address it cannot parse fails here
     except (KeyError, ValueError, TypeError, UnicodeError) as exc:

@@ -184,6 +184,30 @@ def test_the_stream_consumer_parks_what_it_cannot_apply_in_a_bucket_its_role_may
     assert ("s3:ListBucket", str({"Fn::GetAtt": [bucket, "Arn"]})) in granted
 
 
+def _grants(resources: dict, role: str) -> set[tuple[str, str]]:
+    statements = [s for p in resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    return {(a, str(r)) for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])}
+
+
+def test_attachments_sit_in_a_private_encrypted_expiring_bucket_only_create_writes_and_the_sender_reads(transformed):
+    from shared.communications.attachments import RETENTION_DAYS
+
+    resources = transformed["Resources"]
+    bucket = resources["AttachmentBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", RETENTION_DAYS)
+    objects = str({"Fn::Sub": "${AttachmentBucket.Arn}/attachments/*"})
+    holders = {name: {a for a, r in _grants(resources, name) if "AttachmentBucket" in r}
+               for name, res in resources.items() if res["Type"] == "AWS::IAM::Role" and "Policies" in res["Properties"]}
+    assert {name: actions for name, actions in holders.items() if actions} == {
+        "CommunicationsRole": {"s3:PutObject"}, "SenderRole": {"s3:GetObject"}}
+    assert ("s3:PutObject", objects) in _grants(resources, "CommunicationsRole")
+    assert ("s3:GetObject", objects) in _grants(resources, "SenderRole")
+
+
 def test_role_policies_pass_parliament(local):
     """Every role's inline policies, intrinsics resolved as the stack would (the local runtime's ARNs), linted
     by parliament: unknown actions (there is no dynamodb:TransactWriteItems), actions no resource of the

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from shared.communications.attachments import MAX_ATTACHMENTS, MAX_TOTAL_BYTES
 from shared.communications.models import Channel, Direction, MessageType, Status
 from shared.formats import EMAIL_PATTERN
 from shared.ids import ULID_PATTERN
@@ -28,6 +32,46 @@ class _Message(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
+BODY_CHARS = 1_000_000  # an email's text or html; past attachments.INLINE_BODY_BYTES it is stored in S3
+_WHITESPACE = re.compile(r"\s+")
+
+
+def decoded(content: str) -> bytes:
+    """An attachment's base64 content as bytes (MIME line breaks allowed). Raises ValueError."""
+    try:
+        return base64.b64decode(_WHITESPACE.sub("", content), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64 (RFC 4648, standard alphabet, padded)") from None
+
+
+class Attachment(BaseModel):
+    """A file sent with an email: stored in S3 by createCommunication, referenced by the communication."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    filename: str = Field(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$",
+                          description="the name the recipient sees (no path)")
+    type: str = Field(max_length=127, pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$",
+                      description="its MIME type: application/pdf, image/png ...")
+    content: str = Field(min_length=1, max_length=MAX_TOTAL_BYTES * 4 // 3 + 4, description="the file, base64")
+    disposition: Literal["attachment", "inline"] = "attachment"
+    content_id: str | None = Field(None, min_length=1, max_length=255, pattern=r"^[^\s<>]+$", validate_default=True,
+                                   description="an inline file's id, as the html cites it (`cid:<content_id>`)")
+
+    @field_validator("content")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        decoded(value)
+        return value
+
+    @field_validator("content_id")
+    @classmethod
+    def _inline_needs_an_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("disposition") == "inline":
+            raise ValueError("an inline attachment needs a content_id (its html cites cid:<content_id>)")
+        return value
+
+
 class CommunicationCreate(_Message):
     """A message to send: to the address given, else the member's phone or email. From the sender given,
     else the tenant's `sms.default_sender` / `email.default_from` setting."""
@@ -40,6 +84,19 @@ class CommunicationCreate(_Message):
     subject: str | None = Field(None, min_length=1, max_length=998)
     media_urls: list[str] | None = MediaUrls
     message_type: MessageType = "transactional"
+    content: str = Field(min_length=1, max_length=BODY_CHARS, description="the text (an email's plain-text "
+                         "body); at most 10,000 characters but for an email")
+    html: str | None = Field(None, min_length=1, max_length=BODY_CHARS, description="an email's html body")
+    attachments: list[Attachment] | None = Field(
+        None, min_length=1, max_length=MAX_ATTACHMENTS,
+        description=f"an email's files, at most {MAX_ATTACHMENTS} and {MAX_TOTAL_BYTES // 2**20} MB decoded in all")
+
+    @field_validator("attachments")
+    @classmethod
+    def _total_size(cls, value: list[Attachment] | None) -> list[Attachment] | None:
+        if value and sum(len(decoded(a.content)) for a in value) > MAX_TOTAL_BYTES:
+            raise ValueError(f"the attachments are over {MAX_TOTAL_BYTES // 2**20} MB decoded in all")
+        return value
 
 
 class _Logged(_Message):

@@ -20,6 +20,29 @@ class HistoryEntry(BaseModel):
     note: str | None = None
 
 
+class AttachmentRef(BaseModel):
+    """A file sent with an email, as stored: its content never comes back."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    filename: str
+    type: str = Field(description="its MIME type")
+    disposition: str | None = None
+    content_id: str | None = None
+    size: int = Field(description="bytes, decoded")
+    sha256: str = Field(description="hex digest of the bytes")
+
+
+class ContentRef(BaseModel):
+    """An email body too large for the item, stored whole (text and html); `content` is its text's start."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    size: int = Field(description="bytes stored")
+    sha256: str
+
+
 class CommunicationOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -32,6 +55,8 @@ class CommunicationOut(BaseModel):
     to_email: str | None = None
     from_email: str | None = None
     content: str
+    html: str | None = None
+    content_ref: ContentRef | None = None
     subject: str | None = None
     message_type: MessageType | None = None
     template_id: str | None = None
@@ -45,7 +70,7 @@ class CommunicationOut(BaseModel):
     cost: Decimal | None = None
     segments: int | None = None
     media_urls: list[str] | None = None
-    attachments: list[Any] | None = None
+    attachments: list[AttachmentRef] | None = None
     error_message: str | None = None
     error_code: str | None = None
     retry_count: int | None = None

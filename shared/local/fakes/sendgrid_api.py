@@ -1,4 +1,5 @@
-"""Fake of SendGrid's v3 `POST /v3/mail/send`: Bearer auth, minimal payload validation, 202."""
+"""Fake of SendGrid's v3 `POST /v3/mail/send`: Bearer auth, minimal payload validation, 202. The outbox keeps
+each email's attachments as sent (base64)."""
 
 from __future__ import annotations
 
@@ -122,4 +123,11 @@ def _record(state: FakeState, message_id: str, payload: dict[str, Any]) -> None:
                 body=content.get("text/plain") or content.get("text/html"),
                 html=content.get("text/html"),
                 custom_args={**(payload.get("custom_args") or {}), **(item.get("custom_args") or {})},
+                attachments=_attachments(payload),
             )
+
+
+def _attachments(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files as SendGrid got them (content still base64), so a test can compare the bytes."""
+    return [{name: a.get(name) for name in ("filename", "type", "disposition", "content_id", "content")}
+            for a in payload.get("attachments") or [] if isinstance(a, dict)]
