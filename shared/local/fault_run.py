@@ -343,7 +343,9 @@ def _judge(item, times: int, dead_ids: set[str], figures: Figures) -> None:
         figures.failed_but_reached.append(item.id)
     if item.error_code == "21211":
         figures.permanent_with_code += 1
-    elif item.to_number == INVALID_NUMBER:
+    elif item.to_number == INVALID_NUMBER and item.id not in dead_ids:
+        # (One in the DLQ met a transient fault at every attempt, before Twilio looked at the number:
+        # exhausted, like any other.)
         figures.permanent_without_code.append(item.id)
     else:
         figures.exhausted += 1
