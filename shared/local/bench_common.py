@@ -39,6 +39,13 @@ class Tally:
     # (the entity in its partition key: COMM, COUNTER, AUDIT...).
     written: Counter = field(default_factory=Counter)
 
+    def add(self, other: Tally) -> None:
+        """Count `other`'s calls and items in this one too."""
+        self.calls.update(other.calls)
+        self.aws.update(other.aws)
+        self.written.update(other.written)
+        self.items += other.items
+
     @property
     def total(self) -> int:
         return sum(self.calls.values())

@@ -84,7 +84,7 @@ def _send(runtime) -> tuple[float, Tally, int]:
         with counting() as tally:
             failed = sender.invoke(event)["batchItemFailures"]
         seconds += time.perf_counter() - started
-        _add(calls, tally)
+        calls.add(tally)
         handled += len(got) - len(failed)
         sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                                                         for i, m in enumerate(got)])
@@ -109,7 +109,7 @@ def _callbacks(runtime) -> tuple[float, Tally]:
         seconds += time.perf_counter() - started
         if not 200 <= answered < 300:
             raise RuntimeError(f"{post.function} answered {answered}")
-        _add(tally, got)
+        tally.add(got)
     return seconds, tally
 
 
@@ -136,14 +136,7 @@ def _stream(runtime, iterator: str, counted: bool) -> tuple[float, Tally, str]:
         if failed:
             raise RuntimeError(f"the stream consumer failed {len(failed)} records")
         if counted:
-            _add(tally, part)
-
-
-def _add(into: Tally, part: Tally) -> None:
-    into.aws.update(part.aws)
-    into.calls.update(part.calls)
-    into.written.update(part.written)
-    into.items += part.items
+            tally.add(part)
 
 
 def _stream_start(runtime) -> str:

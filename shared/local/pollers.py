@@ -374,9 +374,9 @@ class Pollers:
         # before the schedule was made (a test, /_local/clock), and it then fires as an at() already does.
         start = _aware(detail.get("StartDate")) or (first_seen if schedule.kind == "rate" else None)
         recurring = schedule.kind != "at"
-        due = schedule.due(since, now, start=start, end=_aware(detail.get("EndDate")),
-                           limit=CATCH_UP_LIMIT if recurring else 100)
-        self._schedules[key][1] = due[-1] if due and len(due) == (CATCH_UP_LIMIT if recurring else 100) else now
+        limit = CATCH_UP_LIMIT if recurring else 100
+        due = schedule.due(since, now, start=start, end=_aware(detail.get("EndDate")), limit=limit)
+        self._schedules[key][1] = due[-1] if len(due) == limit else now  # a full page: resume after its last
         # A jump of the shared clock (a test moving a day, /_local/clock) makes many occurrences of a
         # recurring schedule due at once; AWS's clock never jumps. Our recurring targets are sweepers that
         # read what is due, so the jump fires the last occurrence alone: 720 fires of a minute's sweeper

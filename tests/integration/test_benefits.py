@@ -10,6 +10,7 @@ import pytest
 
 from shared import clock
 from shared.ids import new_id
+from tests import tenants
 
 PASSWORD = "correct-horse-battery"
 MINUTE_MS = 60 * 1000
@@ -22,24 +23,8 @@ def _login(api, email, password=PASSWORD):
 @pytest.fixture(scope="module")
 def tenant(api, local):
     """A fresh tenant with an admin, a manager and a user; a second tenant's admin."""
-    creds = local.logins["super_admin"]
-    sa = _login(api, creds["email"], creds["password"]).json()["access_token"]
-
-    def client():
-        r = api.post("/clients", token=sa, json={"name": f"Benefits Co {new_id()}", "subscription_tier": "premium"})
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    def staff(client_id, role):
-        email = f"{role}-{new_id().lower()}@benefits.example"
-        r = api.post("/users", token=sa, json={"email": email, "role": role, "password": PASSWORD,
-                                               "client_id": client_id})
-        assert r.status_code == 201, r.text
-        return _login(api, email).json()["access_token"]
-
-    own, other = client(), client()
-    return {"id": own, "other": other, "sa": sa, **{role: staff(own, role) for role in ("admin", "manager", "user")},
-            "other_admin": staff(other, "admin")}
+    sa = tenants.super_admin(api, local)
+    return {"sa": sa, **tenants.two_tenants(api, sa, "Benefits Co", "benefits.example")}
 
 
 def _problem(r, status, field=None):

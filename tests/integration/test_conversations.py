@@ -13,6 +13,7 @@ import requests
 
 from shared import clock
 from shared.ids import new_id
+from tests import tenants
 from tests.eventually import eventually
 
 PASSWORD = "correct-horse-battery"
@@ -26,31 +27,14 @@ def _login(api, email, password=PASSWORD):
 def tenant(api, local):
     """A fresh tenant with an admin, a manager and a user, one member; a second tenant with its admin
     and a member."""
-    creds = local.logins["super_admin"]
-    sa = _login(api, creds["email"], creds["password"]).json()["access_token"]
-
-    def client():
-        r = api.post("/clients", token=sa, json={"name": f"Conversations Co {new_id()}", "subscription_tier": "basic"})
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    def staff(client_id, role):
-        email = f"{role}-{new_id().lower()}@conversations.example"
-        r = api.post("/users", token=sa, json={"email": email, "role": role, "password": PASSWORD,
-                                               "client_id": client_id})
-        assert r.status_code == 201, r.text
-        return _login(api, email).json()["access_token"]
-
     def member(token):
         r = api.post("/members", token=token, json={"member_id": f"c-{new_id()}"})
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
-    own, other = client(), client()
-    people = {role: staff(own, role) for role in ("admin", "manager", "user")}
-    other_admin = staff(other, "admin")
-    return {"id": own, "other": other, **people, "other_admin": other_admin,
-            "member": member(people["manager"]), "other_member": member(other_admin)}
+    made = tenants.two_tenants(api, tenants.super_admin(api, local), "Conversations Co", "conversations.example",
+                               tier="basic")
+    return {**made, "member": member(made["manager"]), "other_member": member(made["other_admin"])}
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ import requests
 
 from shared import clock
 from shared.ids import new_id
+from tests import tenants
 from tests.eventually import eventually
 
 PASSWORD = "correct-horse-battery"
@@ -27,25 +28,8 @@ def _login(api, email, password=PASSWORD):
 
 @pytest.fixture(scope="module")
 def tenant(api, local):
-    creds = local.logins["super_admin"]
-    sa = _login(api, creds["email"], creds["password"]).json()["access_token"]
-
-    def client(**fields):
-        r = api.post("/clients", token=sa, json={"name": f"Import Co {new_id()}", "subscription_tier": "premium",
-                                                 **fields})
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    def staff(client_id, role):
-        email = f"{role}-{new_id().lower()}@imports.example"
-        r = api.post("/users", token=sa, json={"email": email, "role": role, "password": PASSWORD,
-                                               "client_id": client_id})
-        assert r.status_code == 201, r.text
-        return _login(api, email).json()["access_token"]
-
-    own, other = client(default_country="GB"), client()
-    return {"id": own, "manager": staff(own, "manager"), "user": staff(own, "user"),
-            "other_admin": staff(other, "admin")}
+    return tenants.two_tenants(api, tenants.super_admin(api, local), "Import Co", "imports.example",
+                               roles=("manager", "user"), default_country="GB")
 
 
 def _file(prefix: str) -> bytes:

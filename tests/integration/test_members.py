@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.ids import new_id
+from tests import tenants
 from tests.eventually import eventually
 
 PASSWORD = "correct-horse-battery"
@@ -23,22 +24,7 @@ def sa(api, local):
 @pytest.fixture(scope="module")
 def tenant(api, sa):
     """A fresh tenant (default country GB) with an admin, a manager and a user; a second tenant's admin."""
-    def client(**fields):
-        r = api.post("/clients", token=sa, json={"name": f"Members Co {new_id()}", "subscription_tier": "premium",
-                                                 **fields})
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    def staff(client_id, role):
-        email = f"{role}-{new_id().lower()}@members.example"
-        r = api.post("/users", token=sa, json={"email": email, "role": role, "password": PASSWORD,
-                                               "client_id": client_id})
-        assert r.status_code == 201, r.text
-        return _login(api, email).json()["access_token"]
-
-    own, other = client(default_country="GB"), client()
-    return {"id": own, "other": other, **{role: staff(own, role) for role in ("admin", "manager", "user")},
-            "other_admin": staff(other, "admin")}
+    return tenants.two_tenants(api, sa, "Members Co", "members.example", default_country="GB")
 
 
 def _problem(r, status, field=None):

@@ -16,6 +16,7 @@ from standardwebhooks.webhooks import Webhook
 from shared import clock
 from shared.ids import new_id
 from shared.webhooks import delivery, delivery_store
+from tests import tenants
 from tests.eventually import eventually
 
 PASSWORD = "correct-horse-battery"
@@ -29,24 +30,7 @@ def _login(api, email, password=PASSWORD):
 @pytest.fixture(scope="module")
 def tenant(api, local):
     """A fresh tenant with an admin, a manager and a user; a second tenant's admin."""
-    creds = local.logins["super_admin"]
-    sa = _login(api, creds["email"], creds["password"]).json()["access_token"]
-
-    def client():
-        r = api.post("/clients", token=sa, json={"name": f"Hooks Co {new_id()}", "subscription_tier": "premium"})
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    def staff(client_id, role):
-        email = f"{role}-{new_id().lower()}@hooks.example"
-        r = api.post("/users", token=sa, json={"email": email, "role": role, "password": PASSWORD,
-                                               "client_id": client_id})
-        assert r.status_code == 201, r.text
-        return _login(api, email).json()["access_token"]
-
-    own, other = client(), client()
-    return {"id": own, "other": other, **{role: staff(own, role) for role in ("admin", "manager", "user")},
-            "other_admin": staff(other, "admin")}
+    return tenants.two_tenants(api, tenants.super_admin(api, local), "Hooks Co", "hooks.example")
 
 
 class Receiver:
