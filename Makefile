@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check shared functions tests
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not isolated"
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not isolated" --durations=12
 	$(PY) -m pytest -q -m isolated
 
 # The quick part, also run on the Lambda runtime's Python (3.13) by .ci/run.

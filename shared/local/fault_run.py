@@ -384,35 +384,37 @@ def _drain(runtime, queue: str) -> list[dict[str, Any]]:
 def run(n: int = 1000, seed: int = 7, progress: Callable[[str], None] | None = None) -> Figures:
     """The fault run (module docstring) of `n` messages; the same seed gives the same faults."""
     from shared.local.bench_send import _tenant
+    from shared.local.quiet import quiet
 
     rng, figures, started = random.Random(seed), Figures(n), time.perf_counter()
     start_ms = clock.freeze()  # time moves only when the run moves it
     runtime = _runtime(seed)
-    try:
-        tenant, scope = _tenant()
-        _unpaced(tenant)
-        for provider in ("twilio", "sendgrid"):
-            runtime.provider_fakes.random_faults(provider, {"500": TRANSIENT, "send_then_500": AMBIGUOUS / 2,
-                                                            "hang": AMBIGUOUS / 2}, seed=seed, delay=STALL_S)
-        made = _create(runtime, scope, n, rng)
-        if progress:
-            progress(f"{n:,} communications queued")
-        # Early, while batches are full (retries and checks come later, in small batches): the mid-batch kill
-        # needs five messages in its batch.
-        batches = max(8, n // 10)
-        kill_at = {max(1, batches * k // 8): kind for k, kind in enumerate(KILLS, start=1)}
-        reporter = _Reporter(runtime, random.Random(seed + 1), figures)
-        _drive(runtime, tenant, figures, kill_at, reporter)
-        reporter.report()  # what the last batch's stalled sends delivered
-        runtime.provider_fakes.random_faults("twilio", {})
-        runtime.provider_fakes.random_faults("sendgrid", {})
-        if progress:
-            progress(f"decided after {figures.batches:,} batches; counting")
-        _count(runtime, tenant, made, figures)
-        figures.clock_hours = (clock.now_ms() - start_ms) / 3_600_000
-    finally:
-        runtime.stop()
-        clock.reset()
+    with quiet():  # a figures run: 40,000 request lines would bury the table, and formatting them costs time
+        try:
+            tenant, scope = _tenant()
+            _unpaced(tenant)
+            for provider in ("twilio", "sendgrid"):
+                runtime.provider_fakes.random_faults(provider, {"500": TRANSIENT, "send_then_500": AMBIGUOUS / 2,
+                                                                "hang": AMBIGUOUS / 2}, seed=seed, delay=STALL_S)
+            made = _create(runtime, scope, n, rng)
+            if progress:
+                progress(f"{n:,} communications queued")
+            # Early, while batches are full (retries and checks come later, in small batches): the mid-batch kill
+            # needs five messages in its batch.
+            batches = max(8, n // 10)
+            kill_at = {max(1, batches * k // 8): kind for k, kind in enumerate(KILLS, start=1)}
+            reporter = _Reporter(runtime, random.Random(seed + 1), figures)
+            _drive(runtime, tenant, figures, kill_at, reporter)
+            reporter.report()  # what the last batch's stalled sends delivered
+            runtime.provider_fakes.random_faults("twilio", {})
+            runtime.provider_fakes.random_faults("sendgrid", {})
+            if progress:
+                progress(f"decided after {figures.batches:,} batches; counting")
+            _count(runtime, tenant, made, figures)
+            figures.clock_hours = (clock.now_ms() - start_ms) / 3_600_000
+        finally:
+            runtime.stop()
+            clock.reset()
     figures.seconds = time.perf_counter() - started
     return figures
 

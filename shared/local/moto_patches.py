@@ -2,10 +2,11 @@
 
 
 def install() -> None:
-    from shared.local import moto_query, moto_sqs, moto_tracking, moto_txn, s3_notifications
+    from shared.local import moto_query, moto_speed, moto_sqs, moto_tracking, moto_txn, s3_notifications
 
     moto_txn.install()
     moto_query.install()
     moto_sqs.install()
     moto_tracking.install()
+    moto_speed.install()
     s3_notifications.install()
