@@ -62,16 +62,44 @@ class SendMessage:
 
 
 def enqueue(messages: Iterable[SendMessage]) -> list[str]:
-    """Queue first attempts, SendMessageBatch by 10. The ids SQS did not take (the caller reports them)."""
+    """Queue first attempts, SendMessageBatch by 10. A message SQS does not take (an entry it refuses, or
+    a batch call that fails) is parked due in a minute, so the sweeper queues it then: a communication
+    recorded `queued` always has a way to the sender. The ids neither took (the caller reports them)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     listed = list(messages)
-    refused: list[str] = []
+    refused: list[SendMessage] = []
     sqs = aws.client("sqs")
     for start in range(0, len(listed), BATCH):
         chunk = listed[start:start + BATCH]
-        answer = sqs.send_message_batch(QueueUrl=settings.SEND_QUEUE_URL.get(), Entries=[
-            {"Id": str(n), "MessageBody": m.body()} for n, m in enumerate(chunk)])
-        refused += [chunk[int(f["Id"])].id for f in answer.get("Failed") or []]
-    return refused
+        try:
+            answer = sqs.send_message_batch(QueueUrl=settings.SEND_QUEUE_URL.get(), Entries=[
+                {"Id": str(n), "MessageBody": m.body()} for n, m in enumerate(chunk)])
+        except (BotoCoreError, ClientError):
+            refused += chunk
+            continue
+        refused += [chunk[int(f["Id"])] for f in answer.get("Failed") or []]
+    return [m.id for m in refused if not _parked(m)]
+
+
+NOT_QUEUED_WAIT_MS = 60_000  # the sweeper's period: the next sweep queues a refused message
+
+
+def _parked(message: SendMessage) -> bool:
+    from pynamodb.exceptions import PynamoDBException
+
+    from shared import clock
+    from shared.core.log import logger
+    from shared.messaging import store as parked
+
+    try:
+        parked.park(message.client_id, message.id, message.attempt, message.body(),
+                    clock.now_ms() + NOT_QUEUED_WAIT_MS, "not queued: SQS refused it")
+    except PynamoDBException:  # DynamoDB refused too: the caller answers 503
+        logger.warning("a message neither queued nor parked", extra={"communication_id": message.id})
+        return False
+    logger.warning("a message SQS refused is parked for the sweeper", extra={"communication_id": message.id})
+    return True
 
 
 def _delay(delay_s: float) -> int:

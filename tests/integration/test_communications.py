@@ -407,6 +407,41 @@ def test_a_send_in_quiet_hours_waits_parked_until_the_window_opens_in_the_member
                      operation="setSetting")
 
 
+def test_a_message_sqs_refuses_is_parked_and_sent_after_the_next_sweep(api, local, manager, fakes, monkeypatch):
+    """SQS not taking a recorded message must not strand it `queued`: it is parked, and the minute's sweep
+    queues it."""
+    from shared.core import aws
+    from shared.messaging import queue
+
+    real, send_queue = aws.client, local.aws.names["SendQueue"]
+
+    class Refusing:
+        def __init__(self, client):
+            self.client = client
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+        def send_message_batch(self, QueueUrl, Entries):
+            if QueueUrl != send_queue:
+                return self.client.send_message_batch(QueueUrl=QueueUrl, Entries=Entries)
+            return {"Successful": [], "Failed": [{"Id": e["Id"], "SenderFault": False, "Code": "ServiceUnavailable"}
+                                               for e in Entries]}
+
+    monkeypatch.setattr(queue.aws, "client", lambda service: Refusing(real(service)) if service == "sqs" else real(service))
+    comm = _sms(api, manager)  # 202: recorded, and on its way
+    monkeypatch.setattr(queue.aws, "client", real)
+    _run(local)
+    assert _get(api, manager, comm["id"])["status"] == "queued" and _sent_to_twilio(fakes, comm["content"]) == []
+
+    clock.advance(60)
+    local.poller.settle("schedules", "sqs")
+    _run(local, 1)
+    sent = _get(api, manager, comm["id"])
+    assert sent["status"] == "sent" and sent["retry_count"] == 0
+    assert len(_sent_to_twilio(fakes, comm["content"])) == 1
+
+
 def test_a_bulk_create_answers_each_message_and_sends_the_good_ones_once(api, local, manager, fakes):
     run = new_id()
     entries = [{"channel": "sms", "to_number": f"+1415555{n:04d}", "from_number": SENDER, "content": f"bulk {run} {n}"}
