@@ -50,6 +50,7 @@ INVALID_NUMBER = "+15005550001"  # the Twilio fake's magic number for 21211
 KILLS = ("between the answer and the status write", "between the take and the provider call", "mid-batch")
 _INDEX = re.compile(r"Fault run message (\d+)\b")
 REPORTED, OUT_OF_ORDER = 3, 0.20  # each report posted 3 times; this share of the messages later status first
+PROGRESS_EVERY = 250  # batches
 REPORTS = {"twilio": ("sent", "delivered"), "sendgrid": ("processed", "delivered")}
 
 
@@ -238,7 +239,8 @@ class _Reporter:
                     figures.reports_refused.append(f"{post.function} {answered}")
 
 
-def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str], reporter: _Reporter) -> None:
+def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str], reporter: _Reporter,
+           progress: Callable[[str], None] | None = None) -> None:
     """Receive and deliver until every communication is decided, moving the clock when the queue is empty."""
     from shared.communications import store
 
@@ -258,6 +260,8 @@ def _drive(runtime, tenant: str, figures: Figures, kill_at: dict[int, str], repo
             steps += 1
             continue
         figures.batches += 1
+        if progress and figures.batches % PROGRESS_EVERY == 0:  # a 10,000 run takes an hour: show it moving
+            progress(f"{figures.batches:,} batches, {figures.reports_posted:,} reports posted")
         failed = _deliver(sender, got, kill_at.get(figures.batches), figures)
         copy_failed = _deliver(sender, got, None, figures)  # the duplicate copy of every message
         done = [m for m in got if m["MessageId"] not in failed]
@@ -404,7 +408,7 @@ def run(n: int = 1000, seed: int = 7, progress: Callable[[str], None] | None = N
             batches = max(8, n // 10)
             kill_at = {max(1, batches * k // 8): kind for k, kind in enumerate(KILLS, start=1)}
             reporter = _Reporter(runtime, random.Random(seed + 1), figures)
-            _drive(runtime, tenant, figures, kill_at, reporter)
+            _drive(runtime, tenant, figures, kill_at, reporter, progress)
             reporter.report()  # what the last batch's stalled sends delivered
             runtime.provider_fakes.random_faults("twilio", {})
             runtime.provider_fakes.random_faults("sendgrid", {})
